@@ -1,0 +1,76 @@
+// A decoded CRI v1 client for tests, demos and checks: the opposite of the shim, which never decodes.
+// Methods are promisified and take plain objects (proto-loader: keepCase, longs as strings).
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+import { fileURLToPath } from "node:url";
+
+export const PROTO_PATH = fileURLToPath(new URL("../../proto/runtime/v1/api.proto", import.meta.url));
+
+const packageDefinition = protoLoader.loadSync(PROTO_PATH, {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
+const loaded = grpc.loadPackageDefinition(packageDefinition) as unknown as {
+  runtime: {
+    v1: { RuntimeService: grpc.ServiceClientConstructor; ImageService: grpc.ServiceClientConstructor };
+  };
+};
+
+// The decoded messages are plain objects; tests index into them freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- decoded CRI messages are dynamic test data
+export type Msg = Record<string, any>;
+export type CallFn = (
+  request?: Msg,
+  options?: { deadlineMs?: number; metadata?: grpc.Metadata },
+) => Promise<Msg>;
+
+export interface CriClient {
+  runtime: Record<string, CallFn>;
+  image: Record<string, CallFn>;
+  raw: { runtime: grpc.Client; image: grpc.Client };
+  close(): void;
+}
+
+const MAX_MESSAGE = 16 * 1024 * 1024;
+
+/** target: "unix:///abs/path.sock" or "host:port". */
+export function criClient(target: string): CriClient {
+  const opts: grpc.ClientOptions = {
+    "grpc.max_receive_message_length": MAX_MESSAGE,
+    "grpc.max_send_message_length": MAX_MESSAGE,
+  };
+  const runtime = new loaded.runtime.v1.RuntimeService(target, grpc.credentials.createInsecure(), opts);
+  const image = new loaded.runtime.v1.ImageService(target, grpc.credentials.createInsecure(), opts);
+  return {
+    runtime: promisify(runtime),
+    image: promisify(image),
+    raw: { runtime, image },
+    close() {
+      runtime.close();
+      image.close();
+    },
+  };
+}
+
+function promisify(client: grpc.Client): Record<string, CallFn> {
+  return new Proxy({} as Record<string, CallFn>, {
+    get(_target, method: string) {
+      const fn = (client as unknown as Record<string, unknown>)[method];
+      if (typeof fn !== "function") throw new Error(`no CRI method ${method}`);
+      return (request: Msg = {}, options: { deadlineMs?: number; metadata?: grpc.Metadata } = {}) =>
+        new Promise<Msg>((resolve, reject) => {
+          const callOptions: grpc.CallOptions = { deadline: Date.now() + (options.deadlineMs ?? 30_000) };
+          fn.call(
+            client,
+            request,
+            options.metadata ?? new grpc.Metadata(),
+            callOptions,
+            (err: Error | null, res: Msg) => (err ? reject(err) : resolve(res)),
+          );
+        });
+    },
+  });
+}
