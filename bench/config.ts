@@ -1,0 +1,63 @@
+// Every file name and tunable of the benchmark, in one place.
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const PROTO_PATH = fileURLToPath(new URL("../proto/runtime/v1/api.proto", import.meta.url));
+export const PROTO_INCLUDE_DIR = fileURLToPath(new URL("../proto", import.meta.url));
+/** Relative to the proto include dir; what ghz wants next to `--import-paths`. */
+export const PROTO_REL = "runtime/v1/api.proto";
+export const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
+export const GHZ_DIR = fileURLToPath(new URL("./ghz/", import.meta.url));
+export const SHIM_CLI = fileURLToPath(new URL("../shim/cli.ts", import.meta.url));
+
+/** The kubelet's own limit; big lists need it at every hop. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A single call that takes longer than this is counted as an error, not a latency. */
+export const CALL_DEADLINE_MS = 30_000;
+
+export interface Plan {
+  /** Calls not recorded, per variant and round, so channels and JITs are warm. */
+  warmupMs: number;
+  /** Measured time per variant and round. */
+  roundMs: number;
+  /** Rounds of A then B; results merge across rounds. */
+  rounds: number;
+  concurrency: readonly number[];
+  /** Pod cycles are slow (a real sandbox each): a call budget instead of a duration. */
+  podCycles: { concurrency: readonly number[]; perRound: (c: number) => number };
+  /** Containers per backend for the ListContainers scenarios. */
+  listSizes: readonly number[];
+  synthetic: { mergePerBackend: number; indexTotal: number; streams: number };
+}
+
+export const FULL_PLAN: Plan = {
+  warmupMs: 500,
+  roundMs: 2_000,
+  rounds: 3,
+  concurrency: [1, 16, 64],
+  podCycles: { concurrency: [1, 16, 64], perRound: (c) => Math.max(8, c * 2) },
+  listSizes: [0, 100, 1000],
+  synthetic: { mergePerBackend: 5_000, indexTotal: 100_000, streams: 1_000 },
+};
+
+export const QUICK_PLAN: Plan = {
+  warmupMs: 200,
+  roundMs: 500,
+  rounds: 2,
+  concurrency: [1, 16],
+  podCycles: { concurrency: [1], perRound: () => 3 },
+  listSizes: [0, 100],
+  synthetic: { mergePerBackend: 5_000, indexTotal: 20_000, streams: 200 },
+};
+
+/** How often the shim's RSS is sampled while a scenario runs (VmHWM catches the true peak). */
+export const RSS_SAMPLE_MS = 100;
+
+/** The issue's targets, so the table can say met/missed (never enforced: the bench only reports). */
+export const TARGETS = {
+  smallCallAddedP50Us: 250,
+  smallCallThroughputRatioC16: 0.7,
+  listAddedP50Us: { 0: 300, 100: 600 } as Record<number, number>,
+  syntheticMergeP50Ms: 5,
+  syntheticIndexRssMb: 80,
+} as const;
