@@ -1,16 +1,200 @@
-// Entry point for `hydra-shim install|verify|clean`; shim/cli.ts dispatches here.
-const USAGE = `Usage: hydra-shim <install|verify|clean> [--root DIR] [--dry-run] [--kubelet k3s|kubeadm]
+// `hydra-shim install|verify|clean`: parses flags, reads the node, plans, applies. shim/cli.ts
+// dispatches here with everything after `hydra-shim`.
+import { readFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { parseEndpoint } from "../config/endpoint.js";
+import { EXIT, InstallError, UsageError } from "./errors.js";
+import { DEFAULT_K3S_DATA_DIR, DEFAULT_NELLY_ENDPOINT, DEFAULT_SHIM_BIN } from "./layout.js";
+import { RUNTIME_CLASS_MANIFEST, findShippedFile } from "./manifests.js";
+import { applyChanges, describeChange, readSnapshot } from "./node-files.js";
+import { pathsToRead, planClean, planInstall } from "./plan.js";
+import { execaRunner, type CommandRunner } from "./runner.js";
+import { touchesNode, type InstallOptions, type KubeletKind } from "./types.js";
+import { formatReport, verifyNode } from "./verify.js";
+import { resolveWiring } from "./wiring.js";
 
-  install   write the shim config and units, rewire the kubelet, apply the nelly RuntimeClass
+const USAGE = `Usage: hydra-shim <install|verify|clean> [options]
+
+  install   write the shim config and units, point the kubelet at the shim, apply the
+            nelly RuntimeClass and label this node; running it again changes nothing
   verify    exit 0 installed, 1 partially installed (lists each file), 2 not installed
-  clean     restore every changed file byte for byte and remove what install added
+  clean     restore every file install changed byte for byte and remove what it added
+
+Options:
+  --root DIR              treat DIR as / (tests, or the host mounted into a container) [/]
+  --dry-run               print each change and command, change nothing
+  --kubelet k3s|kubeadm   how the kubelet is configured [k3s]
+  --k3s-unit NAME         k3s unit file name [k3s.service, else k3s-agent.service]
+  --k3s-data-dir DIR      k3s data dir [${DEFAULT_K3S_DATA_DIR}]
+  --shim-bin PATH         hydra-shim executable the unit runs [${DEFAULT_SHIM_BIN}]
+  --nelly-endpoint EP     the VM's containerd CRI [${DEFAULT_NELLY_ENDPOINT}]
+  --node-name NAME        node to label hydra/node=true [hostname]
+  --kubectl "CMD ARGS"    kubectl command [k3s: "<k3s binary> kubectl"; kubeadm: kubectl --kubeconfig /etc/kubernetes/admin.conf]
+  --no-kubectl            skip the cluster steps (RuntimeClass, node label)
+  --runtimeclass FILE     RuntimeClass manifest [${RUNTIME_CLASS_MANIFEST}]
+  --delete-runtimeclass   clean: also delete the cluster-wide RuntimeClass
+  -h, --help              this text
+
+Exit codes: 0 ok (verify: installed), 1 partially installed, 2 not installed,
+64 bad usage, 65 node files not as expected, 69 a command (systemctl/kubectl) failed.
 `;
 
-export async function runInstallCli(args: string[]): Promise<number> {
-  if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
-    process.stdout.write(USAGE);
-    return args.length === 0 ? 64 : 0;
+const COMMANDS = ["install", "verify", "clean"] as const;
+type Command = (typeof COMMANDS)[number];
+
+export interface CliIo {
+  runner: CommandRunner;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const defaultIo: CliIo = {
+  runner: execaRunner,
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+interface Parsed {
+  command: Command;
+  root: string;
+  dryRun: boolean;
+  options: InstallOptions;
+}
+
+async function parse(args: string[]): Promise<Parsed | "help"> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        root: { type: "string", default: "/" },
+        "dry-run": { type: "boolean", default: false },
+        kubelet: { type: "string", default: "k3s" },
+        "k3s-unit": { type: "string" },
+        "k3s-data-dir": { type: "string", default: DEFAULT_K3S_DATA_DIR },
+        "shim-bin": { type: "string", default: DEFAULT_SHIM_BIN },
+        "nelly-endpoint": { type: "string", default: DEFAULT_NELLY_ENDPOINT },
+        "node-name": { type: "string" },
+        kubectl: { type: "string" },
+        "no-kubectl": { type: "boolean", default: false },
+        runtimeclass: { type: "string" },
+        "delete-runtimeclass": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (cause) {
+    throw new UsageError(`${(cause as Error).message}\nrun "hydra-shim install --help" for the options`);
   }
-  process.stderr.write(`hydra-shim ${args[0] ?? ""}: not implemented yet\n`);
-  return 70;
+  const { values: v, positionals } = parsed;
+  if (v.help) return "help";
+  const [command, ...extra] = positionals;
+  if (!COMMANDS.includes(command as Command)) {
+    throw new UsageError(`expected a command (${COMMANDS.join(", ")}), got ${command ?? "none"}`);
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra.join(" ")}`);
+  if (v.kubelet !== "k3s" && v.kubelet !== "kubeadm") {
+    throw new UsageError(`--kubelet: "${v.kubelet}" is not k3s or kubeadm`);
+  }
+  const nelly = parseEndpoint(v["nelly-endpoint"]);
+  if (typeof nelly === "string") throw new UsageError(`--nelly-endpoint: ${nelly}`);
+  if (v.kubectl !== undefined && v["no-kubectl"])
+    throw new UsageError("--kubectl and --no-kubectl exclude each other");
+  const kubectl = v["no-kubectl"]
+    ? "none"
+    : v.kubectl !== undefined
+      ? v.kubectl.split(/\s+/).filter(Boolean)
+      : "auto";
+  if (Array.isArray(kubectl) && kubectl.length === 0) throw new UsageError("--kubectl: empty command");
+  if (!v["shim-bin"].startsWith("/"))
+    throw new UsageError(`--shim-bin: "${v["shim-bin"]}" must be an absolute path`);
+
+  const manifestPath = v.runtimeclass ?? findShippedFile(RUNTIME_CLASS_MANIFEST);
+  let manifest: string;
+  try {
+    manifest = await readFile(manifestPath, "utf8");
+  } catch (cause) {
+    throw new UsageError(`--runtimeclass: cannot read ${manifestPath}: ${(cause as Error).message}`);
+  }
+  return {
+    command: command as Command,
+    root: v.root,
+    dryRun: v["dry-run"],
+    options: {
+      kubelet: v.kubelet as KubeletKind,
+      ...(v["k3s-unit"] ? { k3sUnit: v["k3s-unit"] } : {}),
+      k3sDataDir: v["k3s-data-dir"],
+      shimBin: v["shim-bin"],
+      nellyEndpoint: nelly.text,
+      kubectl,
+      nodeName: v["node-name"] ?? hostname(),
+      runtimeClassManifest: manifest,
+      deleteRuntimeClass: v["delete-runtimeclass"],
+    },
+  };
+}
+
+async function serviceStates(p: Parsed, io: CliIo): Promise<string> {
+  const wiring = resolveWiring(await readSnapshot(p.root, pathsToRead(p.options)), p.options);
+  const units = [
+    ...(wiring.ownContainerd ? [wiring.runtimeUnit] : []),
+    "hydra-shim.service",
+    wiring.kubeletUnit,
+  ];
+  const lines: string[] = [];
+  for (const unit of units) {
+    try {
+      const r = await io.runner.run(["systemctl", "is-active", unit]);
+      lines.push(`  ${unit}: ${r.stdout.trim() || `exit ${r.exitCode}`}`);
+    } catch (cause) {
+      // Informational only (verify's verdict is the files); say why it is unknown.
+      lines.push(`  ${unit}: unknown (${(cause as Error).message.split("\n")[0]})`);
+    }
+  }
+  return `services:\n${lines.join("\n")}\n`;
+}
+
+async function execute(p: Parsed, io: CliIo): Promise<number> {
+  const snapshot = await readSnapshot(p.root, pathsToRead(p.options));
+  if (p.command === "verify") {
+    const report = verifyNode(snapshot, p.options);
+    io.out(formatReport(report));
+    io.out(await serviceStates(p, io));
+    return report.exitCode;
+  }
+  const changes = p.command === "install" ? planInstall(snapshot, p.options) : planClean(snapshot, p.options);
+  if (!changes.some(touchesNode)) {
+    io.out(
+      `hydra-shim ${p.command}: node files already ${p.command === "install" ? "installed" : "clean"}\n`,
+    );
+  }
+  if (p.dryRun) {
+    for (const c of changes) io.out(`would ${describeChange(c)}\n`);
+    return EXIT.ok;
+  }
+  await applyChanges(p.root, changes, io.runner, {
+    onChange: (c, i, n) => io.out(`[${i + 1}/${n}] ${describeChange(c)}\n`),
+  });
+  io.out(`hydra-shim ${p.command}: done\n`);
+  return EXIT.ok;
+}
+
+export async function runInstallCli(args: string[], io: CliIo = defaultIo): Promise<number> {
+  try {
+    const p = await parse(args);
+    if (p === "help") {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    return await execute(p, io);
+  } catch (err) {
+    if (err instanceof InstallError) {
+      io.err(`hydra-shim: ${err.message}\n`);
+      return err.exitCode;
+    }
+    io.err(`hydra-shim: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT.software;
+  }
 }
