@@ -1,0 +1,174 @@
+// Finding and removing what a test containerd instance left on the host: processes (containerd,
+// its shims, their containers, socat, ctr), mounts (snapshots, network namespaces), the bridge,
+// the CNI result cache, the directory. Synchronous on purpose: the same code runs from a
+// process "exit" hook, where nothing asynchronous completes.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+
+const CNI_RESULT_CACHE = "/var/lib/cni/results";
+
+export function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return fallback; // the process or file is gone: that is an answer, not an error
+  }
+}
+
+/** State and start time (field 22, clock ticks) of a process: pid plus start time names one process. */
+function procStat(pid: number): { state: string; ppid: number; startTime: string } | undefined {
+  const stat = readOr(`/proc/${pid}/stat`, "");
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields after "(comm)" start at 3
+  return { state: fields[0] ?? "", ppid: Number(fields[1]), startTime: fields[19] ?? "" };
+}
+
+export function processStartTime(pid: number): string | undefined {
+  return procStat(pid)?.startTime;
+}
+
+/** Alive and not a zombie; with startTime, also still the same process (pids get reused). */
+export function processAlive(pid: number, startTime?: string): boolean {
+  const stat = procStat(pid);
+  if (!stat || stat.state === "Z") return false;
+  return startTime === undefined || startTime === stat.startTime;
+}
+
+function allPids(): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .map(Number);
+}
+
+/**
+ * Processes that belong to the instance at dir: their argv names a path in it (containerd, its
+ * shims, socat, ctr), plus all their descendants (containers: their /proc/PID/root reads "/" after
+ * pivot_root, so only the process tree ties them to the instance).
+ */
+export function processesUnder(dir: string): number[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const children = new Map<number, number[]>();
+  const roots: number[] = [];
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const stat = procStat(pid);
+    if (!stat || stat.state === "Z") continue;
+    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
+    if (readOr(`/proc/${pid}/cmdline`, "").replaceAll("\0", " ").includes(prefix)) roots.push(pid);
+  }
+  const found = new Set<number>();
+  const queue = [...roots];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    if (found.has(pid)) continue;
+    found.add(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** /proc/mounts escapes space, tab, newline and backslash as octal. */
+export function decodeMountPath(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+export function mountsUnder(dir: string, mountsText = readOr("/proc/self/mounts", "")): string[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  return mountsText
+    .split("\n")
+    .map((line) => line.split(" ")[1])
+    .filter((p): p is string => p !== undefined)
+    .map(decodeMountPath)
+    .filter((p) => p === dir || p.startsWith(prefix));
+}
+
+export function killProcessesUnder(dir: string, waitMs: number, pollMs: number): number[] {
+  const deadline = Date.now() + waitMs;
+  let left = processesUnder(dir);
+  while (left.length && Date.now() < deadline) {
+    for (const pid of left) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    sleepSync(pollMs);
+    left = processesUnder(dir).filter((pid) => processAlive(pid));
+  }
+  return left;
+}
+
+export function unmountUnder(dir: string): string[] {
+  for (const lazy of [false, true]) {
+    // deepest first, so a parent is never busy because of a child
+    const mounts = [...new Set(mountsUnder(dir))].sort((a, b) => b.length - a.length);
+    if (!mounts.length) return [];
+    for (const m of mounts) {
+      try {
+        execFileSync("umount", lazy ? ["-l", m] : [m], { stdio: "ignore" });
+      } catch {
+        // retried lazily below; what still remains is reported
+      }
+    }
+  }
+  return mountsUnder(dir);
+}
+
+export function deleteLink(name: string): void {
+  try {
+    execFileSync("ip", ["link", "del", name], { stdio: "ignore" });
+  } catch {
+    // not there (no pod ever ran, or already gone)
+  }
+}
+
+export function removeCniResults(network: string, cacheDir = CNI_RESULT_CACHE): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(cacheDir);
+  } catch {
+    return; // no cache dir: nothing cached
+  }
+  for (const e of entries)
+    if (e.startsWith(`${network}-`)) fs.rmSync(path.join(cacheDir, e), { force: true });
+}
+
+export interface Leftovers {
+  processes: number[];
+  mounts: string[];
+}
+
+export class CleanupError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly leftovers: Leftovers,
+  ) {
+    super(
+      `could not clean ${dir}: processes ${leftovers.processes.join(",") || "none"}, ` +
+        `mounts ${leftovers.mounts.join(", ") || "none"} remain; the directory was kept`,
+    );
+    this.name = "CleanupError";
+  }
+}
+
+/**
+ * Kill every process of the instance, unmount everything under its dir, delete its bridge and CNI
+ * cache, then the dir itself. The dir is never deleted while something is still mounted in it.
+ */
+export function forceCleanup(
+  target: { dir: string; bridge: string; network: string },
+  timing: { killWaitMs: number; pollMs: number },
+): void {
+  const processes = killProcessesUnder(target.dir, timing.killWaitMs, timing.pollMs);
+  const mounts = unmountUnder(target.dir);
+  deleteLink(target.bridge);
+  removeCniResults(target.network);
+  if (processes.length || mounts.length) throw new CleanupError(target.dir, { processes, mounts });
+  fs.rmSync(target.dir, { recursive: true, force: true });
+}

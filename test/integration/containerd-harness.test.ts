@@ -1,0 +1,210 @@
+// Proves test/harness/containerd.ts and test/fixtures/oci-images.ts against real containerd:
+// pods with CNI networking, exec, logs, the TCP bridge, crash and restart, and a clean host after.
+import { existsSync, promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { criClient, type CallFn, type CriClient, type Msg } from "../harness/cri-client.js";
+import {
+  busyboxContainerConfig,
+  kubeletPodLogDir,
+  podSandboxConfig,
+  startContainerd,
+  type ContainerdInstance,
+} from "../harness/containerd.js";
+import { mountsUnder, processesUnder } from "../harness/host-cleanup.js";
+import { cidrsOverlap } from "../harness/slots.js";
+import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
+
+type RuntimeMethod =
+  | "Version"
+  | "RunPodSandbox"
+  | "PodSandboxStatus"
+  | "StopPodSandbox"
+  | "RemovePodSandbox"
+  | "ListPodSandbox"
+  | "CreateContainer"
+  | "StartContainer"
+  | "ContainerStatus"
+  | "ExecSync";
+const rt = (c: CriClient) => c.runtime as Record<RuntimeMethod, CallFn>;
+
+const HELLO_LOOP = ["sh", "-c", "while true; do echo hello; sleep 1; done"];
+
+function timed<T>(label: string, fn: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  return fn().finally(() => console.log(`  ${label}: ${(performance.now() - t0).toFixed(0)} ms`));
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface RunningPod {
+  podId: string;
+  containerId: string;
+  sandboxConfig: Msg;
+  logFile: string;
+}
+
+/** RunPodSandbox + CreateContainer + StartContainer of the hello loop. */
+async function runHelloPod(c: CriClient, inst: ContainerdInstance, name: string): Promise<RunningPod> {
+  const sandboxConfig = podSandboxConfig(name, { logRoot: inst.podLogDir });
+  const { pod_sandbox_id: podId } = await timed(`${name} RunPodSandbox`, () =>
+    rt(c).RunPodSandbox({ config: sandboxConfig }),
+  );
+  const { container_id: containerId } = await timed(`${name} CreateContainer`, () =>
+    rt(c).CreateContainer({
+      pod_sandbox_id: podId,
+      config: busyboxContainerConfig("hello", HELLO_LOOP),
+      sandbox_config: sandboxConfig,
+    }),
+  );
+  await timed(`${name} StartContainer`, () => rt(c).StartContainer({ container_id: containerId }));
+  const meta = sandboxConfig.metadata as { namespace: string; name: string; uid: string };
+  const logFile = path.join(
+    kubeletPodLogDir(inst.podLogDir, meta.namespace, meta.name, meta.uid),
+    "hello",
+    "0.log",
+  );
+  return { podId: podId as string, containerId: containerId as string, sandboxConfig, logFile };
+}
+
+async function execEcho(c: CriClient, containerId: string): Promise<string> {
+  const res = await rt(c).ExecSync({ container_id: containerId, cmd: ["echo", "hi"], timeout: 10 });
+  expect(res.exit_code).toBe(0);
+  return Buffer.from(res.stdout as Uint8Array).toString();
+}
+
+async function podLifecycle(c: CriClient, inst: ContainerdInstance, name: string): Promise<void> {
+  const pod = await runHelloPod(c, inst, name);
+  const status = await rt(c).PodSandboxStatus({ pod_sandbox_id: pod.podId });
+  const ip = status.status?.network?.ip as string;
+  expect(cidrsOverlap(`${ip}/32`, inst.subnet), `pod IP ${ip} in ${inst.subnet}`).toBe(true);
+  expect(await timed(`${name} ExecSync`, () => execEcho(c, pod.containerId))).toBe("hi\n");
+  const log = await eventually("container log", async () => {
+    const text = await fs.readFile(pod.logFile, "utf8");
+    return text.includes("hello") ? text : undefined;
+  });
+  expect(log).toMatch(/stdout F hello/);
+  await timed(`${name} StopPodSandbox`, () => rt(c).StopPodSandbox({ pod_sandbox_id: pod.podId }));
+  await timed(`${name} RemovePodSandbox`, () => rt(c).RemovePodSandbox({ pod_sandbox_id: pod.podId }));
+  const { items } = await rt(c).ListPodSandbox({});
+  expect((items as Msg[]).map((p) => p.id)).not.toContain(pod.podId);
+}
+
+async function expectUnavailable(c: CriClient): Promise<void> {
+  await expect(rt(c).Version({}, { deadlineMs: 3_000 })).rejects.toMatchObject({
+    code: expect.any(Number) as number,
+  });
+}
+
+describe("test images", () => {
+  it("are deterministic, cached and safe to build concurrently", async () => {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hydra-images-"));
+    try {
+      const [a, b, c] = await Promise.all(
+        ["x", "x", "y"].map((d) => ensureTestImages({ cacheDir: path.join(tmp, d) })),
+      );
+      expect(a).toEqual(b);
+      for (const k of ["pause", "busybox"] as const) {
+        expect(await fs.readFile(a![k])).toEqual(await fs.readFile(c![k]));
+      }
+      const before = (await fs.stat(a!.pause)).mtimeMs;
+      await ensureTestImages({ cacheDir: path.join(tmp, "x") });
+      expect((await fs.stat(a!.pause)).mtimeMs).toBe(before); // cached, not rebuilt
+      expect((await fs.readdir(path.join(tmp, "x"))).filter((e) => e.startsWith("."))).toEqual([]);
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("containerd harness", () => {
+  let unixInst: ContainerdInstance | undefined;
+  let tcpInst: ContainerdInstance | undefined;
+  const clients: CriClient[] = [];
+  const client = (target: string): CriClient => {
+    const c = criClient(target);
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    [unixInst, tcpInst] = await timed("start two instances", () =>
+      Promise.all([
+        startContainerd({ name: "harness-unix" }),
+        startContainerd({ name: "harness-tcp", tcp: true }),
+      ]),
+    );
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([unixInst?.stop(), tcpInst?.stop()]);
+  });
+
+  it("gives each instance its own socket, network, stream port and images", async () => {
+    const [a, b] = [unixInst!, tcpInst!];
+    expect(a.socket).not.toBe(b.socket);
+    expect(cidrsOverlap(a.subnet, b.subnet)).toBe(false);
+    expect(a.streamPort).not.toBe(b.streamPort);
+    expect(a.tcpEndpoint).toBeUndefined();
+    expect(b.tcpEndpoint).toBe(`tcp:127.0.0.1:${b.tcpPort}`);
+    for (const inst of [a, b]) {
+      const c = client(inst.grpcTarget);
+      const images = await (c.image as Record<"ListImages", CallFn>).ListImages({});
+      const tags = (images.images as Msg[]).flatMap((i) => i.repo_tags as string[]);
+      expect(tags).toEqual(expect.arrayContaining([PAUSE_IMAGE, BUSYBOX_IMAGE]));
+    }
+  });
+
+  it("runs a pod lifecycle on the unix socket of each instance", async () => {
+    await podLifecycle(client(unixInst!.grpcTarget), unixInst!, "pod-unix");
+    await podLifecycle(client(tcpInst!.grpcTarget), tcpInst!, "pod-tcp-inst");
+  });
+
+  it("runs a pod lifecycle through the TCP bridge", async () => {
+    await podLifecycle(client(`127.0.0.1:${tcpInst!.tcpPort}`), tcpInst!, "pod-over-tcp");
+  });
+
+  it("keeps pods across kill() and restart(): containerd is the source of truth", async () => {
+    const inst = tcpInst!;
+    const before = client(`127.0.0.1:${inst.tcpPort}`);
+    const pod = await runHelloPod(before, inst, "survivor");
+    await timed("kill", () => inst.kill());
+    expect(inst.pids().containerd).toBeUndefined();
+    await expectUnavailable(client(inst.grpcTarget));
+    await expectUnavailable(client(`127.0.0.1:${inst.tcpPort}`)); // the bridge refuses, it does not hang
+    await timed("restart", () => inst.restart());
+    const after = client(`127.0.0.1:${inst.tcpPort}`);
+    const { items } = await rt(after).ListPodSandbox({});
+    expect((items as Msg[]).map((p) => p.id)).toContain(pod.podId);
+    const status = await rt(after).ContainerStatus({ container_id: pod.containerId });
+    expect(status.status?.state).toBe("CONTAINER_RUNNING");
+    expect(await execEcho(after, pod.containerId)).toBe("hi\n");
+    // left running on purpose: stop() must remove it
+  });
+
+  it("leaves no process, mount, bridge or directory behind after stop()", async () => {
+    const insts = [unixInst!, tcpInst!];
+    const c = client(unixInst!.grpcTarget);
+    await runHelloPod(c, unixInst!, "left-running");
+    // containerd, its shim, pause, sh (and sleep): the tree under the shim is found too
+    expect(processesUnder(unixInst!.dir).length).toBeGreaterThanOrEqual(4);
+    await timed("stop both", () => Promise.all(insts.map((i) => i.stop())));
+    for (const inst of insts) {
+      expect(processesUnder(inst.dir)).toEqual([]);
+      expect(mountsUnder(inst.dir)).toEqual([]);
+      expect(existsSync(inst.dir)).toBe(false);
+      expect(existsSync(`/sys/class/net/${inst.bridge}`)).toBe(false);
+      expect(inst.pids().all).toEqual([]);
+    }
+  });
+});
