@@ -1,0 +1,58 @@
+// Defaults applied after validation, and the embedded config the demo runs with.
+import {
+  DEFAULT_BACKEND,
+  DEFAULT_BACKEND_TIMEOUT_MS,
+  DEFAULT_CHECK_INTERVAL_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_SOCKET_MODE,
+  DEFAULT_SOCKET_PATH,
+  DEFAULT_STALENESS_MS,
+  MAX_MESSAGE_BYTES,
+} from "../constants.js";
+import type { RawConfig } from "./schema.js";
+import type { BackendConfig, ShimConfig } from "./types.js";
+
+export const CRISMUX_TLS_WARNING =
+  "the top-level tls block (crismux) is ignored: set per-backend TLS under backends.<name>.tls";
+
+/** RawConfig (already validated) → ShimConfig with every default filled in. */
+export function withDefaults(raw: RawConfig): ShimConfig {
+  const names = Object.keys(raw.runtimes).sort((a, b) =>
+    a === DEFAULT_BACKEND ? -1 : b === DEFAULT_BACKEND ? 1 : 0,
+  );
+  const backends: BackendConfig[] = names.map((name) => {
+    const opts = raw.backends?.[name];
+    const tls = opts?.tls;
+    return {
+      name,
+      endpoint: raw.runtimes[name] as BackendConfig["endpoint"],
+      timeoutMs: opts?.timeout ?? DEFAULT_BACKEND_TIMEOUT_MS,
+      ...(opts?.stream_address ? { streamAddress: opts.stream_address } : {}),
+      ...(tls
+        ? {
+            tls: {
+              ca: tls.ca,
+              ...(tls.cert ? { cert: tls.cert } : {}),
+              ...(tls.key ? { key: tls.key } : {}),
+              ...(tls.server_name ? { serverName: tls.server_name } : {}),
+            },
+          }
+        : {}),
+    };
+  });
+  return {
+    backends,
+    logLevel: raw.loglevel ?? "info",
+    checkIntervalMs: raw.checkinterval ?? DEFAULT_CHECK_INTERVAL_MS,
+    socket: {
+      path: raw.socket?.path ?? DEFAULT_SOCKET_PATH,
+      mode: raw.socket?.mode ?? DEFAULT_SOCKET_MODE,
+      ...(raw.socket?.group !== undefined ? { group: raw.socket.group } : {}),
+    },
+    ...(raw.metrics?.listen ? { metricsListen: raw.metrics.listen } : {}),
+    listStalenessMs: raw.list_staleness ?? DEFAULT_STALENESS_MS,
+    drainTimeoutMs: raw.drain_timeout ?? DEFAULT_DRAIN_TIMEOUT_MS,
+    maxMergedBytes: raw.max_merged_bytes ?? MAX_MESSAGE_BYTES,
+    warnings: raw.tls !== undefined ? [CRISMUX_TLS_WARNING] : [],
+  };
+}

@@ -1,0 +1,99 @@
+// load (YAML text) → validate (zod + cross-field rules) → defaults. Pure except loadConfigFile.
+import { readFile, access } from "node:fs/promises";
+import { constants as fsConstants } from "node:fs";
+import { parseDocument } from "yaml";
+import { DEFAULT_BACKEND, MAX_MESSAGE_BYTES } from "../constants.js";
+import { ConfigError, type ConfigIssue } from "../errors.js";
+import { configSchema, type RawConfig } from "./schema.js";
+import type { ShimConfig } from "./types.js";
+import { withDefaults } from "./defaults.js";
+
+export type ConfigResult = { ok: true; config: ShimConfig } | { ok: false; error: ConfigError };
+
+function pathOf(path: ReadonlyArray<PropertyKey>): string {
+  return path.map(String).join(".");
+}
+
+/** Rules that span fields; each returns issues with their paths. */
+function crossFieldIssues(raw: RawConfig): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = Object.keys(raw.runtimes);
+  if (!names.includes(DEFAULT_BACKEND)) {
+    issues.push({
+      path: "runtimes",
+      message: `needs a "${DEFAULT_BACKEND}" entry: the runtime for pods without a RuntimeClass (have: ${names.join(", ") || "none"})`,
+    });
+  }
+  for (const [name, opts] of Object.entries(raw.backends ?? {})) {
+    const endpoint = raw.runtimes[name];
+    if (!endpoint) {
+      issues.push({
+        path: `backends.${name}`,
+        message: `no runtimes.${name} entry to apply these options to (runtimes: ${names.join(", ")})`,
+      });
+      continue;
+    }
+    if (opts.tls && endpoint.kind !== "tcp") {
+      issues.push({ path: `backends.${name}.tls`, message: "TLS applies only to tcp: endpoints" });
+    }
+    if (opts.tls && Boolean(opts.tls.cert) !== Boolean(opts.tls.key)) {
+      issues.push({
+        path: `backends.${name}.tls`,
+        message: "cert and key go together (mTLS): set both or neither",
+      });
+    }
+  }
+  if (raw.max_merged_bytes !== undefined && raw.max_merged_bytes > MAX_MESSAGE_BYTES) {
+    issues.push({
+      path: "max_merged_bytes",
+      message: `at most ${MAX_MESSAGE_BYTES} (the kubelet's message limit); got ${raw.max_merged_bytes}`,
+    });
+  }
+  return issues;
+}
+
+/** Parses and validates config text; `source` names it in messages. Never throws. */
+export function parseConfig(text: string, source: string): ConfigResult {
+  const doc = parseDocument(text, { prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const issues = doc.errors.map((e) => ({
+      path: "",
+      message: `YAML: ${e.message.split("\n")[0]}${e.linePos ? ` (line ${e.linePos[0].line})` : ""}`,
+    }));
+    return { ok: false, error: new ConfigError(source, issues) };
+  }
+  const parsed = configSchema.safeParse(doc.toJS() ?? {});
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message }));
+    return { ok: false, error: new ConfigError(source, issues) };
+  }
+  const cross = crossFieldIssues(parsed.data);
+  if (cross.length > 0) return { ok: false, error: new ConfigError(source, cross) };
+  return { ok: true, config: withDefaults(parsed.data) };
+}
+
+/** Reads a config file, validates it and checks that the TLS files it names are readable. */
+export async function loadConfigFile(path: string): Promise<ShimConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new ConfigError(path, [{ path: "", message: `cannot read: ${(cause as Error).message}` }]);
+  }
+  const result = parseConfig(text, path);
+  if (!result.ok) throw result.error;
+  const issues: ConfigIssue[] = [];
+  for (const b of result.config.backends) {
+    for (const key of ["ca", "cert", "key"] as const) {
+      const file = b.tls?.[key];
+      if (!file) continue;
+      try {
+        await access(file, fsConstants.R_OK);
+      } catch {
+        issues.push({ path: `backends.${b.name}.tls.${key}`, message: `cannot read ${file}` });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(path, issues);
+  return result.config;
+}

@@ -1,0 +1,36 @@
+// The validated, defaulted config the rest of the shim consumes.
+import type { Endpoint } from "./endpoint.js";
+import type { LogLevel } from "./schema.js";
+
+export interface BackendTlsConfig {
+  ca: string;
+  cert?: string;
+  key?: string;
+  serverName?: string;
+}
+
+export interface BackendConfig {
+  /** The runtime handler this backend serves ("default" for the node's own runtime). */
+  name: string;
+  endpoint: Endpoint;
+  /** Deadline for fan-out members, index look-ups and health probes. */
+  timeoutMs: number;
+  /** Replaces scheme://host:port of Exec/Attach/PortForward URLs returned by this backend. */
+  streamAddress?: string;
+  tls?: BackendTlsConfig;
+}
+
+export interface ShimConfig {
+  /** The default backend first, then the others in file order. */
+  backends: BackendConfig[];
+  logLevel: LogLevel;
+  checkIntervalMs: number;
+  socket: { path: string; mode: number; group?: string | number };
+  /** Absent: no metrics endpoint. */
+  metricsListen?: { host: string; port: number };
+  listStalenessMs: number;
+  drainTimeoutMs: number;
+  maxMergedBytes: number;
+  /** Things accepted but ignored (crismux's tls block); logged at start. */
+  warnings: string[];
+}

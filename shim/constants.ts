@@ -1,0 +1,48 @@
+// Every file name and tunable of hydra-shim in one place; other modules import from here.
+import { createRequire } from "node:module";
+
+const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
+
+/** Our own version, reported as runtime_version by Version. */
+export const SHIM_VERSION: string = pkg.version;
+export const SHIM_RUNTIME_NAME = "hydra-shim";
+/** VersionResponse.version: the version of the kubelet runtime API as the CRI defines it. */
+export const CRI_VERSION = "0.1.0";
+export const CRI_API_VERSION = "v1";
+export const CRI_PACKAGE = "runtime.v1";
+
+/** The handler name that means "the node's own runtime" (RuntimeClass absent or handler ""). */
+export const DEFAULT_BACKEND = "default";
+
+export const DEFAULT_SOCKET_PATH = "/run/hydra/hydra-shim.sock";
+export const DEFAULT_SOCKET_MODE = 0o660;
+export const DEFAULT_HOST_ENDPOINT = "unix:///run/containerd/containerd.sock";
+export const DEFAULT_VM_ENDPOINT = "tcp:127.0.0.1:35000";
+export const DEFAULT_VM_BACKEND = "nelly";
+
+/** The kubelet's limit; used on the server, on every backend channel and for merged lists. */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** A large HTTP/2 window halved big-list latency in the prototype. */
+export const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
+
+export const DEFAULT_CHECK_INTERVAL_MS = 5_000;
+/** Deadline for fan-out members, index probes and health probes (not for single-backend calls). */
+export const DEFAULT_BACKEND_TIMEOUT_MS = 5_000;
+export const DEFAULT_STALENESS_MS = 120_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+/** grpc-js reconnect backoff; its default maximum (120 s) would hide a returning VM for minutes. */
+export const RECONNECT_BACKOFF_INITIAL_MS = 250;
+export const RECONNECT_BACKOFF_MAX_MS = 5_000;
+/** Probe backoff while a backend is down: starts here, doubles, capped at checkinterval. */
+export const PROBE_BACKOFF_INITIAL_MS = 250;
+/** How long the start-up probe and index rebuild may wait for each backend. */
+export const STARTUP_PROBE_TIMEOUT_MS = 3_000;
+/** A stale socket file is removed only if connecting to it fails within this time. */
+export const STALE_SOCKET_PROBE_MS = 500;
+/** Distinct caller user-agents each get their own backend channel (grpc-js sets user-agent per channel). */
+export const MAX_USER_AGENT_CHANNELS = 8;
+/** Last-known-good list answers kept per backend (one per distinct request). */
+export const MAX_CACHED_LIST_ANSWERS = 64;
+/** Events stream re-subscribe backoff. */
+export const EVENTS_RESUBSCRIBE_MIN_MS = 250;
+export const EVENTS_RESUBSCRIBE_MAX_MS = 5_000;

@@ -1,0 +1,57 @@
+// Merging list answers by concatenation. For a message whose only field is `repeated X items = 1`,
+// the concatenation of two encodings parses as the element-wise merge, so no decode is needed.
+// That is false for messages with singular fields (StatusResponse): callers may use this only for
+// the list responses named in MERGEABLE_LIST_RESPONSES.
+import { ResourceExhaustedError } from "../errors.js";
+import { lenField } from "./writer.js";
+import { STATUS_RESPONSE } from "./fields.js";
+
+/** Responses whose sole field is repeated field 1 (checked against proto/ by a test). */
+export const MERGEABLE_LIST_RESPONSES = [
+  "ListPodSandboxResponse",
+  "ListContainersResponse",
+  "ListContainerStatsResponse",
+  "ListPodSandboxStatsResponse",
+  "ListPodSandboxMetricsResponse",
+  "ListMetricDescriptorsResponse",
+  "ListImagesResponse",
+  "StreamPodSandboxesResponse",
+  "StreamContainersResponse",
+  "StreamContainerStatsResponse",
+  "StreamPodSandboxStatsResponse",
+  "StreamPodSandboxMetricsResponse",
+  "StreamImagesResponse",
+] as const;
+export type MergeableListResponse = (typeof MERGEABLE_LIST_RESPONSES)[number];
+
+export interface ListPart {
+  backend: string;
+  bytes: Buffer;
+}
+
+/** Concatenates list answers; refuses (RESOURCE_EXHAUSTED) above `capBytes`, naming each part's size. */
+export function concatLists(what: string, parts: readonly ListPart[], capBytes: number): Buffer {
+  let total = 0;
+  for (const p of parts) total += p.bytes.length;
+  if (total > capBytes) {
+    const sizes = parts.map((p) => `${p.backend}=${p.bytes.length}`).join(", ");
+    throw new ResourceExhaustedError(
+      `merged ${what} would be ${total} bytes, over the ${capBytes}-byte message limit (${sizes}); ` +
+        `narrow the request with a filter`,
+    );
+  }
+  if (parts.length === 1) return (parts[0] as ListPart).bytes;
+  return Buffer.concat(
+    parts.map((p) => p.bytes),
+    total,
+  );
+}
+
+/** Appends StatusResponse.runtime_handlers entries; every other byte stays as it is. */
+export function appendRuntimeHandlers(statusResponse: Buffer, handlers: readonly Buffer[]): Buffer {
+  if (handlers.length === 0) return statusResponse;
+  return Buffer.concat([
+    statusResponse,
+    ...handlers.map((h) => lenField(STATUS_RESPONSE.runtimeHandlers, h)),
+  ]);
+}
