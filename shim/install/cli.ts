@@ -167,8 +167,9 @@ async function execute(p: Parsed, io: CliIo): Promise<number> {
   const changes = p.command === "install" ? planInstall(snapshot, p.options) : planClean(snapshot, p.options);
   if (!changes.some(touchesNode)) {
     io.out(
-      `hydra-shim ${p.command}: node files already ${p.command === "install" ? "installed" : "clean"}\n`,
+      `hydra-shim ${p.command}: node already ${p.command === "install" ? "installed" : "clean"}, no change\n`,
     );
+    if (changes.length === 0) return EXIT.ok;
   }
   if (p.dryRun) {
     for (const c of changes) io.out(`would ${describeChange(c)}\n`);
