@@ -34,6 +34,8 @@ Options:
   --no-kubectl            skip the cluster steps (RuntimeClass, node label)
   --runtimeclass FILE     RuntimeClass manifest [${RUNTIME_CLASS_MANIFEST}]
   --delete-runtimeclass   clean: also delete the cluster-wide RuntimeClass
+  --exec-prefix "CMD"     run systemctl/kubectl through CMD, e.g. "nsenter --target 1 --mount --"
+                          from a privileged hostPID container whose host root is --root
   -h, --help              this text
 
 Exit codes: 0 ok (verify: installed), 1 partially installed, 2 not installed,
@@ -57,6 +59,7 @@ const defaultIo: CliIo = {
 
 interface Parsed {
   command: Command;
+  execPrefix: string[];
   root: string;
   dryRun: boolean;
   options: InstallOptions;
@@ -82,6 +85,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
         "no-kubectl": { type: "boolean", default: false },
         runtimeclass: { type: "string" },
         "delete-runtimeclass": { type: "boolean", default: false },
+        "exec-prefix": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -120,6 +124,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
   }
   return {
     command: command as Command,
+    execPrefix: (v["exec-prefix"] ?? "").split(/\s+/).filter(Boolean),
     root: v.root,
     dryRun: v["dry-run"],
     options: {
@@ -182,6 +187,10 @@ async function execute(p: Parsed, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+function prefixed(runner: CommandRunner, prefix: readonly string[]): CommandRunner {
+  return { run: (argv, input) => runner.run([...prefix, ...argv], input) };
+}
+
 export async function runInstallCli(args: string[], io: CliIo = defaultIo): Promise<number> {
   try {
     const p = await parse(args);
@@ -189,7 +198,10 @@ export async function runInstallCli(args: string[], io: CliIo = defaultIo): Prom
       io.out(USAGE);
       return EXIT.ok;
     }
-    return await execute(p, io);
+    return await execute(
+      p,
+      p.execPrefix.length > 0 ? { ...io, runner: prefixed(io.runner, p.execPrefix) } : io,
+    );
   } catch (err) {
     if (err instanceof InstallError) {
       io.err(`hydra-shim: ${err.message}\n`);

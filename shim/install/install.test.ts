@@ -390,6 +390,12 @@ describe("command line", () => {
     expect(io.stdout).toContain("Usage: hydra-shim <install|verify|clean>");
   });
 
+  it("--exec-prefix runs every command through it (host namespaces from a container)", async () => {
+    expect(await cli("install", "--exec-prefix", "nsenter --target 1 --mount --")).toBe(0);
+    expect(io.commands()).toContain("nsenter --target 1 --mount -- systemctl daemon-reload");
+    expect(io.commands().every((c) => c.startsWith("nsenter --target 1 --mount -- "))).toBe(true);
+  });
+
   it("bad input names the option (64)", async () => {
     expect(await cli("install", "--kubelet", "rke2")).toBe(64);
     expect(io.stderr).toContain("--kubelet");
