@@ -61,3 +61,24 @@ export const TARGETS = {
   syntheticMergeP50Ms: 5,
   syntheticIndexRssMb: 80,
 } as const;
+
+/** How the list scenarios' containers are laid out: realistic pods of a few containers. */
+export const POPULATE = {
+  containersPerSandbox: 10,
+  /** containerd 1.6 creates ~40/s here with 4 in flight; more only queues on its metadata lock. */
+  parallelCreates: 4,
+} as const;
+
+export const SHIM_PROCESS = {
+  readyMs: 20_000,
+  probeMs: 1_000,
+  pollMs: 100,
+  stopGraceMs: 15_000,
+} as const;
+
+export const PROFILE = {
+  /** Wall time per profiled call; long enough for thousands of samples at V8's 1 ms interval. */
+  perCallMs: { quick: 1_500, full: 4_000 },
+  concurrency: 16,
+  topFunctions: 15,
+} as const;

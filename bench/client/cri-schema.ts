@@ -17,7 +17,8 @@ const methods = new Map<string, CriMethod>();
 
 function load(): Map<string, CriMethod> {
   if (root) return methods;
-  root = protobuf.loadSync(PROTO_PATH);
+  // keepCase: requests are written with the proto's own snake_case names, as ghz and the kubelet see them.
+  root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });
   root.resolveAll();
   for (const full of SERVICES) {
     const svc = root.lookupService(full);

@@ -1,0 +1,41 @@
+// Runs a workload against a shim started under `node --cpu-prof`, then summarises where its CPU went.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { basename, join } from "node:path";
+import { REPO_ROOT, RESULTS_DIR, PROFILE } from "../config.js";
+import type { ShimProcess } from "../scenarios/shim-process.js";
+import { loadNewestProfile, selfTimeByArea, selfTimes } from "./cpuprofile.js";
+import type { BenchReport } from "../report/model.js";
+
+export async function profileShim(
+  dir: string,
+  start: (nodeArgs: string[]) => Promise<ShimProcess>,
+  workload: (shim: ShimProcess) => Promise<void>,
+  resultStem: string,
+): Promise<{ report: NonNullable<BenchReport["profile"]>; areas: { area: string; selfPct: number }[] }> {
+  const profileDir = join(dir, "cpuprofile");
+  mkdirSync(profileDir, { recursive: true });
+  const shim = await start(["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
+  try {
+    await workload(shim);
+  } finally {
+    // The profile is written when the shim exits normally (SIGTERM → drain → exit).
+    await shim.stop();
+  }
+  const loaded = loadNewestProfile(profileDir);
+  if (!loaded) {
+    throw new Error(
+      `no .cpuprofile in ${profileDir}: does hydra-shim exit normally on SIGTERM? (log ${shim.logFile})`,
+    );
+  }
+  const kept = join(RESULTS_DIR, `${resultStem}-shim.cpuprofile`);
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  copyFileSync(loaded.file, kept);
+  const { top } = selfTimes(loaded.profile, REPO_ROOT);
+  return {
+    report: {
+      file: `bench/results/${basename(kept)}`,
+      top: top.slice(0, PROFILE.topFunctions).map(({ fn, url, selfPct }) => ({ fn, url, selfPct })),
+    },
+    areas: selfTimeByArea(top),
+  };
+}

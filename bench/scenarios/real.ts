@@ -1,0 +1,226 @@
+// Direct vs through hydra-shim against two real containerd instances, as the kubelet would see them:
+// "default" on a unix socket, "nelly" over loopback TCP (as the VM's containerd is reached).
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startContainerd, type ContainerdInstance } from "../../test/harness/containerd.js";
+import { BUSYBOX_IMAGE } from "../../test/fixtures/oci-images.js";
+import { encodeRequest } from "../client/cri-schema.js";
+import { RawCriClient } from "../client/raw-client.js";
+import { PROFILE } from "../config.js";
+import { procProbe, type ProcProbe } from "../core/proc-usage.js";
+import type { Op } from "../core/runner.js";
+import { runLoad } from "../core/runner.js";
+import { profileShim } from "../profile/profile-shim.js";
+import { resultStem } from "../report/write.js";
+import type { RunContext } from "./context.js";
+import { timed } from "./context.js";
+import { ghzStepCount, runGhzScenarios } from "./ghz-scenarios.js";
+import { measureAB } from "./measure.js";
+import { podCycleOp } from "./pod-cycle.js";
+import { population, type Population } from "./populate.js";
+import { realPhases, selectScenarios, type Phase, type RealScenario } from "./real-plan.js";
+import { startShimProcess, type ShimProcess } from "./shim-process.js";
+
+interface Env {
+  backends: { default: ContainerdInstance; nelly: ContainerdInstance };
+  pops: { default: Population; nelly: Population };
+  direct: { default: RawCriClient; nelly: RawCriClient };
+  shim: ShimProcess;
+  shimClient: RawCriClient;
+  shimProbe: ProcProbe;
+}
+
+export function realSteps(ctx: Pick<RunContext, "plan" | "only" | "profile" | "ghz">): {
+  phases: Phase[];
+  total: number;
+} {
+  const phases = selectScenarios(realPhases(ctx.plan), ctx.only);
+  const scenarios = phases.reduce((n, p) => n + p.scenarios.length, 0);
+  const extra = (ctx.profile ? 1 : 0) + (ctx.ghz ? ghzStepCount() : 0);
+  // start + one growth per phase + scenarios + profile/ghz + teardown
+  return { phases, total: 1 + phases.length + scenarios + extra + 1 };
+}
+
+/** nelly is reached over TCP: the harness's "tcp:127.0.0.1:PORT" is "127.0.0.1:PORT" to grpc-js. */
+function grpcTargetOf(endpoint: string): string {
+  return endpoint.replace(/^tcp:(\/\/)?/, "");
+}
+
+function shimRuntimes(b: Env["backends"]): Record<string, string> {
+  if (!b.nelly.tcpEndpoint) throw new Error("nelly containerd has no TCP endpoint");
+  return { default: b.default.endpoint, nelly: b.nelly.tcpEndpoint };
+}
+
+function requestBody(call: string, env: Env): Record<string, unknown> {
+  switch (call) {
+    case "ImageStatus":
+      return { image: { image: BUSYBOX_IMAGE } };
+    case "ContainerStatus":
+      return { container_id: firstOf(env.pops.default.containerIds, "container") };
+    case "PodSandboxStatus":
+      return { pod_sandbox_id: firstOf(env.pops.default.sandboxIds, "sandbox") };
+    default:
+      return {};
+  }
+}
+
+function firstOf(ids: readonly string[], what: string): string {
+  const id = ids[0];
+  if (id === undefined) throw new Error(`no ${what} on the default backend to ask about`);
+  return id;
+}
+
+function ops(s: RealScenario, env: Env): { direct: Op; shim: Op } {
+  if (s.cycle) {
+    const logs = env.backends.default.podLogDir;
+    return { direct: podCycleOp(env.direct.default, logs), shim: podCycleOp(env.shimClient, logs) };
+  }
+  const req = encodeRequest(s.call, requestBody(s.call, env));
+  const d = env.direct.default.op(s.call, req);
+  const n = env.direct.nelly.op(s.call, req);
+  return {
+    direct: s.reach === "both" ? () => Promise.all([d(), n()]) : d,
+    shim: env.shimClient.op(s.call, req),
+  };
+}
+
+export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
+  const { plan, progress, report } = ctx;
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    progress.step("start two containerd instances and hydra-shim");
+    const [def, nelly] = await timed(ctx, "start 2 containerd (parallel)", async () => {
+      const started = await Promise.allSettled([
+        startContainerd({ name: "bench-default" }),
+        startContainerd({ name: "bench-nelly", tcp: true }),
+      ]);
+      const ok = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      cleanups.push(() => Promise.all(ok.map((i) => i.stop())).then(() => undefined));
+      const failed = started.find((r) => r.status === "rejected");
+      if (failed) throw failed.reason;
+      return ok as [ContainerdInstance, ContainerdInstance];
+    });
+    const backends = { default: def, nelly };
+    const shimDir = join(ctx.tmpDir, "shim");
+    mkdirSync(shimDir, { recursive: true });
+    const shim = await timed(ctx, "start hydra-shim", () =>
+      startShimProcess({ runtimes: shimRuntimes(backends), dir: shimDir }),
+    );
+    cleanups.push(() => shim.stop());
+    const env: Env = {
+      backends,
+      pops: {
+        default: population("default", def.grpcTarget, def.podLogDir),
+        nelly: population("nelly", grpcTargetOf(nelly.tcpEndpoint ?? ""), nelly.podLogDir),
+      },
+      direct: {
+        default: new RawCriClient(def.grpcTarget),
+        nelly: new RawCriClient(grpcTargetOf(nelly.tcpEndpoint ?? "")),
+      },
+      shim,
+      shimClient: new RawCriClient(shim.target),
+      shimProbe: procProbe(shim.pid),
+    };
+    cleanups.push(() => {
+      for (const c of [env.direct.default, env.direct.nelly, env.shimClient]) c.close();
+      env.pops.default.close();
+      env.pops.nelly.close();
+    });
+
+    for (const phase of phases) {
+      progress.step(`populate ${phase.population} containers per backend`);
+      await timed(ctx, `populate to ${phase.population} containers per backend (2 backends)`, () =>
+        Promise.all([env.pops.default.growTo(phase.population), env.pops.nelly.growTo(phase.population)]),
+      );
+      for (const s of phase.scenarios) {
+        const label = `${s.call}${s.perBackend === undefined ? "" : ` ${s.perBackend}/backend`} c=${s.concurrency}`;
+        progress.step(label);
+        const { direct, shim: viaShim } = ops(s, env);
+        const load = s.cycle
+          ? { warmup: { calls: 0 }, measure: { calls: plan.podCycles.perRound(s.concurrency) } }
+          : { warmup: { ms: plan.warmupMs }, measure: { ms: plan.roundMs } };
+        const result = await measureAB({
+          group: "real",
+          call: s.call,
+          ...(s.perBackend === undefined ? {} : { perBackend: s.perBackend }),
+          concurrency: s.concurrency,
+          rounds: plan.rounds,
+          load,
+          direct,
+          shim: viaShim,
+          shimProbe: env.shimProbe,
+          ...(s.reach === "both" ? { note: "direct = both backends in parallel" } : {}),
+          onRound: (r) => progress.detail(r),
+        });
+        report.scenarios.push(result);
+      }
+    }
+
+    if (ctx.ghz) {
+      await runGhzScenarios(ctx, ctx.ghz, {
+        direct: env.backends.default.endpoint,
+        shim: env.shim.target,
+        vars: {
+          CONTAINER_ID: env.pops.default.containerIds[0] ?? "",
+          POD_SANDBOX_ID: env.pops.default.sandboxIds[0] ?? "",
+          IMAGE: BUSYBOX_IMAGE,
+        },
+      });
+    }
+
+    if (ctx.profile) {
+      progress.step("profile hydra-shim (--cpu-prof)");
+      const perCallMs = report.mode === "quick" ? PROFILE.perCallMs.quick : PROFILE.perCallMs.full;
+      const profileDir = join(ctx.tmpDir, "shim-profiled");
+      mkdirSync(profileDir, { recursive: true });
+      const calls = ["Status", "ContainerStatus", "ListContainers"];
+      const { report: prof, areas } = await profileShim(
+        profileDir,
+        (nodeArgs) => startShimProcess({ runtimes: shimRuntimes(backends), dir: profileDir, nodeArgs }),
+        async (profiled) => {
+          const client = new RawCriClient(profiled.target);
+          try {
+            for (const call of calls) {
+              const op = client.op(call, encodeRequest(call, requestBody(call, env)));
+              await runLoad(op, {
+                concurrency: PROFILE.concurrency,
+                warmup: { ms: plan.warmupMs },
+                measure: { ms: perCallMs },
+              });
+            }
+          } finally {
+            client.close();
+          }
+        },
+        resultStem(report.startedAt),
+      );
+      report.profile = prof;
+      report.notes.push(
+        `Profile workload: ${calls.join(", ")} at c=${PROFILE.concurrency}, ${perCallMs} ms each, ` +
+          `with ${env.pops.default.containerIds.length} containers per backend. Self time by area: ` +
+          areas
+            .slice(0, 8)
+            .map((a) => `${a.area} ${a.selfPct}%`)
+            .join(", "),
+      );
+    }
+  } finally {
+    progress.step("stop hydra-shim and containerd, remove pods");
+    await timed(ctx, "teardown", () => runCleanups(cleanups.reverse(), progress.log));
+  }
+}
+
+/** Runs every cleanup even if some fail; failures are logged, never thrown over the run's own error. */
+async function runCleanups(
+  cleanups: (() => Promise<void> | void)[],
+  log: (t: string) => void,
+): Promise<void> {
+  for (const c of cleanups) {
+    try {
+      await c();
+    } catch (err) {
+      log(`teardown: ${String(err)}`);
+      process.exitCode = 1;
+    }
+  }
+}
