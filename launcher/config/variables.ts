@@ -1,0 +1,680 @@
+// The one table of hydra-launcher's settings: every variable of the original start-vm.sh (same
+// name, default and meaning unless `status` says otherwise) plus ours. Each row carries its zod
+// schema (string in → typed value out), its default (literal or derived from the host and other
+// variables, like the seed's `: ${X:=...}` lines), its meaning and its status for the docs.
+import { z } from "zod";
+import type { HostInfo } from "./host.js";
+
+export type Status = "supported" | "changed" | "not supported" | "new";
+
+/** Reads another variable's resolved raw value (for derived defaults; names are checked by tests). */
+export type Get = (name: string) => string;
+export type DefaultFn = (host: HostInfo, get: Get) => string;
+
+export interface VarDef<S extends z.ZodType = z.ZodType> {
+  schema: S;
+  default: string | DefaultFn;
+  /** Shown in docs, `--help` and `config`. */
+  defaultDoc?: string;
+  meaning: string;
+  status: Status;
+  /** For changed / not supported / new: why. */
+  note?: string;
+  /** Masked by `config`, never logged, never on a command line. */
+  secret?: boolean;
+}
+
+// ---- value types (each error message says what is accepted) ----
+
+/** The seed's switches: "If > 0". Also true/false/yes/no/on/off. */
+const flag = z.string().transform((s, ctx) => {
+  const v = s.trim().toLowerCase();
+  if (v === "" || v === "false" || v === "no" || v === "off") return false;
+  if (v === "true" || v === "yes" || v === "on") return true;
+  if (/^-?\d+$/.test(v)) return Number(v) > 0;
+  ctx.addIssue({
+    code: "custom",
+    message: "accepted: an integer (> 0 means on) or true/false/yes/no/on/off",
+  });
+  return z.NEVER;
+});
+
+const int = (min: number, max: number) =>
+  z.string().transform((s, ctx) => {
+    const v = s.trim();
+    if (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
+    ctx.addIssue({ code: "custom", message: `accepted: a whole number from ${min} to ${max}` });
+    return z.NEVER;
+  });
+
+/** A host TCP port, or empty to disable that forward (as in the seed). */
+const optionalPort = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (v === "") return null;
+  if (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535) return Number(v);
+  ctx.addIssue({ code: "custom", message: "accepted: a TCP port 1-65535, or empty to disable the forward" });
+  return z.NEVER;
+});
+
+/** Sizes: the seed's whole GiB ("2"), or with a unit: 512M, 2G, 1T. Result in MiB. */
+const sizeMiB = (minMiB: number) =>
+  z.string().transform((s, ctx) => {
+    const m = /^(\d+)\s*([MGT]?)i?B?$/i.exec(s.trim());
+    const unit = (m?.[2] ?? "").toUpperCase();
+    const mib = m ? Number(m[1]) * (unit === "M" ? 1 : unit === "T" ? 1024 * 1024 : 1024) : NaN;
+    if (Number.isFinite(mib) && mib >= minMiB) return mib;
+    ctx.addIssue({
+      code: "custom",
+      message: `accepted: whole GiB as in the seed (e.g. 2) or a size with unit M/G/T (e.g. 512M), at least ${minMiB}M`,
+    });
+    return z.NEVER;
+  });
+
+const text = z.string();
+const oneOf = <const T extends string>(values: readonly [T, ...T[]]) =>
+  z.string().transform((s, ctx) => {
+    if ((values as readonly string[]).includes(s.trim())) return s.trim() as T;
+    ctx.addIssue({ code: "custom", message: `accepted: ${values.join(", ")}` });
+    return z.NEVER;
+  });
+const matching = (re: RegExp, accepted: string) =>
+  z.string().refine((s) => re.test(s), { message: `accepted: ${accepted}` });
+const url = matching(/^(https?|file):\/\/\S+$/, "an http://, https:// or file:// URL");
+const absPathOrEmpty = matching(/^(\/.*)?$/, "an absolute path, or empty");
+
+/** DEFAULT_KVM_PORTS_REDIRECT: <host>:<guest>[;<host>:<guest>] (the seed's format). */
+const portRedirects = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (v === "") return [];
+  const out: { host: number; guest: number }[] = [];
+  for (const item of v.split(";")) {
+    const m = /^(\d+):(\d+)$/.exec(item.trim());
+    const host = Number(m?.[1]);
+    const guest = Number(m?.[2]);
+    if (!m || host < 1 || host > 65535 || guest < 1 || guest > 65535) {
+      ctx.addIssue({
+        code: "custom",
+        message: `entry '${item}' is not <host port>:<guest port>; accepted: e.g. 8080:80;8443:443`,
+      });
+      return z.NEVER;
+    }
+    out.push({ host, guest });
+  }
+  return out;
+});
+
+/** ADDITIONAL_9P_MOUNTS: <host dir>|<guest dir>[$<host dir>|<guest dir>] (the seed's format). */
+const extraMounts = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (v === "") return [];
+  const out: { hostPath: string; guestPath: string }[] = [];
+  for (const item of v.split("$")) {
+    const [hostPath = "", guestPath = "", ...rest] = item.split("|");
+    if (!hostPath.startsWith("/") || !guestPath.startsWith("/") || rest.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        message: `entry '${item}' is not <absolute host dir>|<absolute guest dir>; accepted: e.g. /srv/data|/mnt/data$/srv/x|/mnt/x`,
+      });
+      return z.NEVER;
+    }
+    out.push({ hostPath, guestPath });
+  }
+  return out;
+});
+
+// ---- the table ----
+
+const osPick =
+  (darwin: string, linux: string, other: string): DefaultFn =>
+  (h, get) =>
+    get(h.os === "darwin" ? darwin : h.os === "linux" ? linux : other);
+
+function v<S extends z.ZodType>(def: VarDef<S>): VarDef<S> {
+  return def;
+}
+
+export const VARIABLES = {
+  DRY_RUN_ONLY: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, print the QEMU command line (shell-quoted) and exit; same as --dry-run",
+    status: "supported",
+  }),
+  DEBUG: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, print debug messages of the launcher (the seed ran `set -x`)",
+    status: "changed",
+    note: "debug log lines instead of shell tracing",
+  }),
+  DISABLE_9P_KUBELET_MOUNTS: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, do not share /var/lib/kubelet and /var/log/pods with the VM",
+    status: "supported",
+  }),
+  ADDITIONAL_9P_MOUNTS: v({
+    schema: extraMounts,
+    default: "",
+    meaning: "Additional 9p shares: <host dir>|<guest dir>[$<host dir>|<guest dir>...]",
+    status: "supported",
+    note: "9p tags are extra0, extra1… (seed: host100…)",
+  }),
+  COPY_IMAGE_BACKUP: v({
+    schema: flag,
+    default: "0",
+    meaning:
+      "If > 0, keep a copy <image>.bkp of the pristine base image and restore from it instead of downloading again",
+    status: "supported",
+    note: "the base image is never written anyway (the VM runs on a qcow2 overlay)",
+  }),
+  ALWAYS_REUSE_DISK_IMAGE: v({
+    schema: flag,
+    default: "0",
+    meaning:
+      "If > 0, reuse the existing VM disk even if the configuration changed (changes then only show on the command line)",
+    status: "supported",
+  }),
+  DEFAULT_KERNEL_VERSION: v({
+    schema: text,
+    default: "6.12.12+bpo",
+    meaning: "Kernel version cloud-init installs in the cloud image",
+    status: "supported",
+  }),
+  KERNEL_VERSION: v({
+    schema: text,
+    default: (h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${h.debArch}`,
+    defaultDoc: "linux-image-${DEFAULT_KERNEL_VERSION}-${ARCH}",
+    meaning: "Full kernel package name to install if a different kernel is required (empty: none)",
+    status: "supported",
+  }),
+  DEFAULT_DIR_IMAGE: v({
+    schema: text,
+    default: (h) => `${h.cwd}/image`,
+    defaultDoc: "$(pwd)/image",
+    meaning: "Directory that stores the downloaded image and artifacts",
+    status: "supported",
+  }),
+  HYDRA_STATE_DIR: v({
+    schema: text,
+    default: (_h, get) => `${get("DEFAULT_DIR_IMAGE")}/vm`,
+    defaultDoc: "${DEFAULT_DIR_IMAGE}/vm",
+    meaning: "State of this VM: disk overlay, cloud-init seed, pidfile, serial log, QMP socket",
+    status: "new",
+    note: "one directory per VM instance; the base image stays shared and pristine",
+  }),
+  DEFAULT_DIR_K3S_VAR_DARWIN: v({
+    schema: text,
+    default: (h) => `${h.cwd}/k3s-var`,
+    defaultDoc: "$(pwd)/k3s-var",
+    meaning: "Where the 9p shares point (…/var/lib/kubelet, …/var/log/pods) on macOS",
+    status: "supported",
+  }),
+  DEFAULT_DIR_K3S_VAR_LINUX_NON_ROOT: v({
+    schema: text,
+    default: (h) => `${h.cwd}/k3s-var`,
+    defaultDoc: "$(pwd)/k3s-var",
+    meaning: "Where the 9p shares point on Linux as a non-root user",
+    status: "supported",
+  }),
+  DEFAULT_DIR_K3S_VAR_LINUX_ROOT: v({
+    schema: text,
+    default: "",
+    meaning:
+      "Where the 9p shares point on Linux as root or in a container (empty: the host's own /var/lib/kubelet, /var/log/pods)",
+    status: "supported",
+  }),
+  DEFAULT_DIR_K3S_VAR_OTHER: v({
+    schema: text,
+    default: (h) => `${h.cwd}/k3s-var`,
+    defaultDoc: "$(pwd)/k3s-var",
+    meaning: "Where the 9p shares point on other OSes",
+    status: "supported",
+  }),
+  DIR_K3S_VAR: v({
+    schema: absPathOrEmpty,
+    default: (h, get) =>
+      get(
+        h.os === "darwin"
+          ? "DEFAULT_DIR_K3S_VAR_DARWIN"
+          : h.os === "linux"
+            ? h.isRoot
+              ? "DEFAULT_DIR_K3S_VAR_LINUX_ROOT"
+              : "DEFAULT_DIR_K3S_VAR_LINUX_NON_ROOT"
+            : "DEFAULT_DIR_K3S_VAR_OTHER",
+      ),
+    defaultDoc: "DEFAULT_DIR_K3S_VAR_<OS>",
+    meaning: "Prefix of the host dirs shared as /var/lib/kubelet and /var/log/pods",
+    status: "supported",
+  }),
+  DEFAULT_IMAGE: v({
+    schema: text,
+    default: (h) => `debian-12-genericcloud-${h.debArch}-20250316-2053.qcow2`,
+    defaultDoc: "debian-12-genericcloud-${ARCH}-20250316-2053.qcow2",
+    meaning: "QCOW2 image to use as base (may end in .zip/.gz/.bz2/.xz: decompressed once)",
+    status: "supported",
+  }),
+  DEFAULT_SOURCE_IMAGE: v({
+    schema: text,
+    default: "",
+    meaning: "Name used by the seed's README for DEFAULT_IMAGE_SOURCE_URL; when set, it wins",
+    status: "changed",
+    note: "alias: the seed's script reads DEFAULT_IMAGE_SOURCE_URL",
+  }),
+  DEFAULT_IMAGE_SOURCE_URL: v({
+    schema: url,
+    default: (_h, get) =>
+      get("DEFAULT_SOURCE_IMAGE") || "https://cloud.debian.org/images/cloud/bookworm/20250316-2053/",
+    defaultDoc: "https://cloud.debian.org/images/cloud/bookworm/20250316-2053/",
+    meaning: "Where to download DEFAULT_IMAGE from (directory URL, http(s) or file)",
+    status: "supported",
+  }),
+  DEFAULT_IMAGE_DIGEST: v({
+    schema: matching(/^((sha256|sha512):[0-9a-fA-F]+)?$/, "empty, sha256:<hex> or sha512:<hex>"),
+    default: "",
+    meaning: "Expected digest of the downloaded image; empty: use SHA512SUMS published beside it",
+    status: "new",
+  }),
+  DEFAULT_IMAGE_VERIFY: v({
+    schema: oneOf(["auto", "required", "off"]),
+    default: "auto",
+    meaning:
+      "auto: verify when a digest or SHA512SUMS is available (warn otherwise); required: fail without one; off: never verify",
+    status: "new",
+  }),
+  DEFAULT_KVM_DARWIN_CPU: v({
+    schema: int(1, 1024),
+    default: "2",
+    meaning: "CPUs of the VM on macOS",
+    status: "supported",
+  }),
+  DEFAULT_KVM_DARWIN_MEMORY: v({
+    schema: sizeMiB(128),
+    default: "2",
+    meaning: "Memory of the VM on macOS (GiB)",
+    status: "supported",
+  }),
+  DEFAULT_KVM_LINUX_CPU: v({
+    schema: int(1, 1024),
+    default: "2",
+    meaning: "CPUs of the VM on Linux / in a container",
+    status: "supported",
+  }),
+  DEFAULT_KVM_LINUX_MEMORY: v({
+    schema: sizeMiB(128),
+    default: "2",
+    meaning: "Memory of the VM on Linux / in a container (GiB)",
+    status: "supported",
+  }),
+  DEFAULT_KVM_UNKNOWN_CPU: v({
+    schema: int(1, 1024),
+    default: "2",
+    meaning: "CPUs of the VM on other OSes",
+    status: "supported",
+  }),
+  DEFAULT_KVM_UNKNOWN_MEMORY: v({
+    schema: sizeMiB(128),
+    default: "2",
+    meaning: "Memory of the VM on other OSes (GiB)",
+    status: "supported",
+  }),
+  DEFAULT_KVM_DISK_SIZE: v({
+    schema: sizeMiB(64),
+    default: "3",
+    meaning: "Size of the VM disk (GiB); grown to it, never shrunk",
+    status: "supported",
+  }),
+  DEFAULT_KVM_DARWIN_BIOS: v({
+    schema: text,
+    default: (h) => h.homebrewEdk2Code ?? "",
+    defaultDoc: "newest /opt/homebrew/Cellar/qemu/*/share/qemu/edk2-${ARCH}-code.fd",
+    meaning: "UEFI firmware (code) on macOS",
+    status: "supported",
+  }),
+  DEFAULT_KVM_DARWIN_BIOS_VAR: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI variables store on macOS",
+    status: "supported",
+  }),
+  DEFAULT_KVM_LINUX_v9_BIOS: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI firmware on Linux with QEMU >= 9",
+    status: "supported",
+  }),
+  DEFAULT_KVM_LINUX_v9_BIOS_VAR: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI variables store on Linux with QEMU >= 9",
+    status: "supported",
+  }),
+  DEFAULT_KVM_LINUX_v7_BIOS: v({
+    schema: text,
+    default: (h) => (h.arch === "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : ""),
+    defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd on arm64, empty on x86_64",
+    meaning: "UEFI firmware on Linux with QEMU < 9",
+    status: "changed",
+    note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS",
+  }),
+  DEFAULT_KVM_LINUX_v7_BIOS_VAR: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI variables store on Linux with QEMU < 9",
+    status: "changed",
+    note: "the seed pointed at a file Debian does not ship (QEMU_EFI_vars.fd); empty = none",
+  }),
+  DEFAULT_KVM_UNKNWON_BIOS: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI firmware on other OSes (the seed's spelling)",
+    status: "supported",
+  }),
+  DEFAULT_KVM_UNKNWON_BIOS_VAR: v({
+    schema: text,
+    default: "",
+    meaning: "UEFI variables store on other OSes",
+    status: "supported",
+  }),
+  DEFAULT_KVM_HOST_SSHD_PORT: v({
+    schema: optionalPort,
+    default: "5555",
+    meaning: "Host TCP port forwarded to the VM's ssh (22); empty: no forward",
+    status: "changed",
+    note: "binds 127.0.0.1 (seed: 0.0.0.0); see DEFAULT_KVM_HOST_BIND_ADDRESS",
+  }),
+  DEFAULT_KVM_HOST_CONTAINERD_PORT: v({
+    schema: optionalPort,
+    default: "35000",
+    meaning: "Host TCP port forwarded to the VM's containerd CRI (35000); empty: no forward",
+    status: "changed",
+    note: "binds 127.0.0.1 (seed: 0.0.0.0): the CRI port is unauthenticated",
+  }),
+  DEFAULT_KVM_HOST_STREAM_PORT: v({
+    schema: optionalPort,
+    default: "35001",
+    meaning:
+      "Host TCP port forwarded to containerd's stream server in the VM (10010: exec/attach/port-forward)",
+    status: "new",
+  }),
+  DEFAULT_KVM_HOST_RIMD_PORT: v({
+    schema: optionalPort,
+    default: "",
+    meaning: "Host TCP port forwarded to guest 35001 in bare-kernel mode (seed script)",
+    status: "changed",
+    note: "default empty: 35001 is now the stream port's default",
+  }),
+  DEFAULT_KVM_HOST_BIND_ADDRESS: v({
+    schema: matching(/^(\d{1,3}(\.\d{1,3}){3})$/, "an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0"),
+    default: "127.0.0.1",
+    meaning:
+      "Host address the port forwards bind to; anything but 127.0.0.1 exposes the unauthenticated CRI port (warned)",
+    status: "new",
+  }),
+  DEFAULT_KVM_PORTS_REDIRECT: v({
+    schema: portRedirects,
+    default: "",
+    meaning: "Extra forwards: <host port>:<guest port>[;<host port>:<guest port>]",
+    status: "supported",
+  }),
+  DEFAULT_CSI_GRPC_PROXY_URL: v({
+    schema: text,
+    default:
+      "https://github.com/democratic-csi/csi-grpc-proxy/releases/download/v0.5.6/csi-grpc-proxy-v0.5.6-linux-",
+    meaning: "URL of the csi-grpc-proxy binary",
+    status: "not supported",
+    note: "replaced by Debian's socat (TCP_NODELAY) in a systemd unit: nothing downloaded at boot; value ignored",
+  }),
+  DISABLE_CONTAINERD_CSI_PROXY: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, do not install containerd and its TCP proxy in the cloud image",
+    status: "supported",
+  }),
+  ENABLE_VIRTIO_GPU: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, add a virtio GPU with a GTK window",
+    status: "not supported",
+    note: "a headless node VM; setting it is an error",
+  }),
+  DEFAULT_VIRTIO_GPU_VRAM: v({
+    schema: text,
+    default: "4",
+    meaning: "VRAM of the virtio GPU (GiB)",
+    status: "not supported",
+    note: "see ENABLE_VIRTIO_GPU",
+  }),
+  KVM_CPU_TYPE: v({
+    schema: text,
+    default: "",
+    defaultDoc: "host when accelerated, else qemu64-v1 (x86_64) / cortex-a76 (arm64, QEMU >= 7) / cortex-a72",
+    meaning: "QEMU CPU model",
+    status: "supported",
+  }),
+  KVM_CPU: v({
+    schema: int(1, 1024),
+    default: osPick("DEFAULT_KVM_DARWIN_CPU", "DEFAULT_KVM_LINUX_CPU", "DEFAULT_KVM_UNKNOWN_CPU"),
+    defaultDoc: "DEFAULT_KVM_<OS>_CPU",
+    meaning: "CPUs of the VM",
+    status: "supported",
+  }),
+  KVM_MEMORY: v({
+    schema: sizeMiB(128),
+    default: osPick("DEFAULT_KVM_DARWIN_MEMORY", "DEFAULT_KVM_LINUX_MEMORY", "DEFAULT_KVM_UNKNOWN_MEMORY"),
+    defaultDoc: "DEFAULT_KVM_<OS>_MEMORY",
+    meaning: "Memory of the VM: whole GiB as in the seed, or 512M",
+    status: "changed",
+    note: "also accepts a unit (M/G)",
+  }),
+  KVM_BIOS: v({
+    schema: text,
+    default: (h, get) =>
+      get(
+        h.os === "darwin"
+          ? "DEFAULT_KVM_DARWIN_BIOS"
+          : h.os === "linux"
+            ? h.qemuMajor >= 9
+              ? "DEFAULT_KVM_LINUX_v9_BIOS"
+              : "DEFAULT_KVM_LINUX_v7_BIOS"
+            : "DEFAULT_KVM_UNKNWON_BIOS",
+      ),
+    defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS",
+    meaning: "UEFI firmware file (pflash, read-only); empty: QEMU's default BIOS",
+    status: "supported",
+  }),
+  KVM_BIOS_VAR: v({
+    schema: text,
+    default: (h, get) =>
+      get(
+        h.os === "darwin"
+          ? "DEFAULT_KVM_DARWIN_BIOS_VAR"
+          : h.os === "linux"
+            ? h.qemuMajor >= 9
+              ? "DEFAULT_KVM_LINUX_v9_BIOS_VAR"
+              : "DEFAULT_KVM_LINUX_v7_BIOS_VAR"
+            : "DEFAULT_KVM_UNKNWON_BIOS_VAR",
+      ),
+    defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS_VAR",
+    meaning: "UEFI variables file (pflash, writable)",
+    status: "supported",
+  }),
+  KVM_MACHINE_TYPE: v({
+    schema: text,
+    default: (h) => (h.arch === "aarch64" || h.os === "darwin" ? "virt" : "pc"),
+    defaultDoc: "virt on arm64/macOS, else pc",
+    meaning: "QEMU machine type",
+    status: "supported",
+  }),
+  KVM_ACCEL: v({
+    schema: oneOf(["auto", "kvm", "hvf", "tcg"]),
+    default: "auto",
+    meaning: "Acceleration: auto probes KVM (a tiny guest must really run) / HVF, else TCG",
+    status: "new",
+    note: "the seed took a readable /dev/kvm as proof that KVM works",
+  }),
+  KVM_TCG_TB_SIZE: v({
+    schema: int(0, 4096),
+    default: "256",
+    meaning: "TCG translation cache in MiB (0: QEMU's default); bounds host memory under TCG",
+    status: "new",
+  }),
+  KVM_DAEMONIZE: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, run QEMU in the background (pidfile, serial log, QMP socket); same as `up -d`",
+    status: "new",
+  }),
+  KVM_EXTRA_ARGS: v({
+    schema: text,
+    default: "",
+    meaning: "Extra QEMU arguments, split on whitespace (no shell quoting), appended last",
+    status: "new",
+  }),
+  KVM_KERNEL_APPEND: v({
+    schema: text,
+    default: "",
+    meaning: "Extra kernel command line for RUN_BARE_KERNEL (after console=… panic=-1)",
+    status: "new",
+  }),
+  HYDRA_UP_TIMEOUT: v({
+    schema: int(1, 86_400),
+    default: "1800",
+    meaning:
+      "Seconds `up` waits for the VM to be ready (cloud-init installs packages: slow under TCG); same as --timeout",
+    status: "new",
+  }),
+  HYDRA_DOWN_TIMEOUT: v({
+    schema: int(0, 3600),
+    default: "30",
+    meaning: "Seconds `down` waits after ACPI power-off before forcing QEMU to quit",
+    status: "new",
+  }),
+  VM_USERNAME: v({
+    schema: matching(
+      /^[a-z_][a-z0-9_-]{0,31}$/,
+      "a Linux user name: lower-case letters, digits, _ and -, starting with a letter or _",
+    ),
+    default: "vm-user",
+    meaning: "User created in the VM",
+    status: "supported",
+  }),
+  VM_SALT: v({
+    schema: matching(/^[./0-9A-Za-z]{1,16}$/, "1-16 characters of [./0-9A-Za-z] (crypt salt)"),
+    default: "123456",
+    meaning: "Salt of the SHA-512 crypt password",
+    status: "supported",
+  }),
+  VM_PASSWORD: v({
+    schema: text,
+    default: "vm-user",
+    meaning: "Cleartext password of VM_USERNAME (only its SHA-512 crypt hash reaches the VM)",
+    status: "supported",
+    secret: true,
+  }),
+  VM_PASSWORD_ENCRYPTED: v({
+    schema: matching(/^(\$[^\s]+)?$/, "empty or a crypt(3) hash such as $6$salt$..."),
+    default: "",
+    meaning: "Encrypted password; overrides VM_PASSWORD",
+    status: "supported",
+    secret: true,
+  }),
+  VM_HOSTNAME: v({
+    schema: matching(
+      /^[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/,
+      "a host name label: letters, digits and -, at most 63",
+    ),
+    default: "vm-host",
+    meaning: "Host name of the VM",
+    status: "supported",
+  }),
+  VM_SSH_AUTHORIZED_KEY: v({
+    schema: text,
+    default: "",
+    meaning:
+      "ssh public key authorized for VM_USERNAME; empty: VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root",
+    status: "supported",
+  }),
+  VM_SSH_KEY_FILENAME: v({
+    schema: text,
+    default: "",
+    meaning: "File with the ssh public key (used when VM_SSH_AUTHORIZED_KEY is empty)",
+    status: "supported",
+  }),
+  RUN_BARE_KERNEL: v({
+    schema: flag,
+    default: "0",
+    meaning: "If > 0, boot kernel + initrd (+ rootfs) from the RIMD artifacts instead of the cloud image",
+    status: "supported",
+  }),
+  DEFAULT_RIMD_ARTIFACT_URL: v({
+    schema: url,
+    default: "https://gitlab.arm.com/api/v4/projects/576/jobs/146089/artifacts",
+    meaning: "Where to download the artifacts (kernel + initrd): an archive URL, or a file:// directory",
+    status: "supported",
+  }),
+  RIMD_ARTIFACT_URL: v({
+    schema: url,
+    default: (_h, get) => get("DEFAULT_RIMD_ARTIFACT_URL"),
+    defaultDoc: "DEFAULT_RIMD_ARTIFACT_URL",
+    meaning: "Overrides DEFAULT_RIMD_ARTIFACT_URL (as KVM_CPU overrides DEFAULT_KVM_<OS>_CPU)",
+    status: "new",
+  }),
+  RIMD_ARTIFACT_URL_USER: v({
+    schema: text,
+    default: "",
+    meaning: "User for HTTP basic authentication of the artifact download",
+    status: "supported",
+  }),
+  RIMD_ARTIFACT_URL_PASS: v({
+    schema: text,
+    default: "",
+    meaning: "Password for HTTP basic authentication of the artifact download",
+    status: "supported",
+    secret: true,
+  }),
+  RIMD_ARTIFACT_URL_TOKEN: v({
+    schema: text,
+    default: "",
+    meaning: "Token sent as PRIVATE-TOKEN header for the artifact download",
+    status: "supported",
+    secret: true,
+  }),
+  DEFAULT_RIMD_ARTIFACT_FILENAME: v({
+    schema: text,
+    default: "artifacts.zip",
+    meaning: "File name of the downloaded artifact archive (.zip, .tar.gz, .tar.bz2, .tar.xz)",
+    status: "supported",
+  }),
+  DEFAULT_RIMD_KERNEL_FILENAME: v({
+    schema: text,
+    default: "final_artifact/Image.gz",
+    meaning: "Kernel inside the artifacts",
+    status: "supported",
+  }),
+  DEFAULT_RIMD_IMAGE_FILENAME: v({
+    schema: text,
+    default: "final_artifact/initramfs.linux_arm64.cpio",
+    meaning: "initrd inside the artifacts",
+    status: "supported",
+  }),
+  DEFAULT_RIMD_FILESYSTEM_FILENAME: v({
+    schema: text,
+    default: "final_artifact/something.qcow2",
+    meaning: "Read/write root filesystem inside the artifacts; absent file: no disk (the initrd is the root)",
+    status: "changed",
+    note: "optional (the seed failed without it); run on a qcow2 overlay, the artifact stays pristine",
+  }),
+} as const;
+
+export type VarName = keyof typeof VARIABLES;
+export type Config = { [K in VarName]: z.output<(typeof VARIABLES)[K]["schema"]> };
+export const VAR_NAMES = Object.keys(VARIABLES) as VarName[];
+
+export function isVarName(name: string): name is VarName {
+  return Object.hasOwn(VARIABLES, name);
+}
+
+export const SECRET_NAMES: readonly VarName[] = VAR_NAMES.filter(
+  (n) => (VARIABLES[n] as VarDef).secret === true,
+);

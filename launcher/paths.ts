@@ -1,0 +1,73 @@
+// Every file name hydra-launcher reads or writes, in one place (cf. lima's filenames.go).
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Files inside the image dir (DEFAULT_DIR_IMAGE), shared by every VM that uses it. */
+export const IMAGE_FILES = {
+  /** Suffix of a download in progress: resumed from its size with an HTTP Range request. */
+  partialSuffix: ".partial",
+  /** Suffix of the lock a download holds (contains the holder's pid). */
+  lockSuffix: ".lock",
+  /** Sidecar recording how a base image was verified (its presence = cache hit, no network). */
+  verifiedSuffix: ".verified.json",
+  /** COPY_IMAGE_BACKUP: pristine copy of the decompressed base (the seed's name). */
+  backupSuffix: ".bkp",
+  /** Name of the checksum list published beside Debian's cloud images. */
+  sha512sums: "SHA512SUMS",
+  /** Where RUN_BARE_KERNEL archives are unpacked, below the image dir. */
+  artifactsDir: "rimd-artifacts",
+} as const;
+
+/** Files of one VM instance, inside its state dir (HYDRA_STATE_DIR). */
+export interface StatePaths {
+  dir: string;
+  /** qcow2 overlay on the pristine base: the VM's writable disk. */
+  disk: string;
+  /** What the disk was created for (base + seed digest); a different key means a fresh disk. */
+  diskKey: string;
+  /** cloud-init seed files and the `cidata` ISO built from them. */
+  cidataDir: string;
+  cidataIso: string;
+  cidataDigest: string;
+  /** Guest settings for the bare-kernel guest, passed by fw_cfg (never on the command line). */
+  guestEnv: string;
+  pidfile: string;
+  serialLog: string;
+  qmpSocket: string;
+  /** JSON written by `up`: accel, ports, argv digest — read by `status`. */
+  stateJson: string;
+}
+
+export function statePaths(dir: string): StatePaths {
+  const p = (name: string) => path.join(dir, name);
+  return {
+    dir,
+    disk: p("disk.qcow2"),
+    diskKey: p("disk.key"),
+    cidataDir: p("cidata"),
+    cidataIso: p("cidata.iso"),
+    cidataDigest: p("cidata.sha256"),
+    guestEnv: p("guest.env"),
+    pidfile: p("qemu.pid"),
+    serialLog: p("serial.log"),
+    qmpSocket: p("qmp.sock"),
+    stateJson: p("state.json"),
+  };
+}
+
+/** fw_cfg item the test guest reads its settings from (contract with test/guest). */
+export const FW_CFG_GUEST_ENV = "opt/hydra/env";
+
+/**
+ * A file shipped in the source tree (templates, the CRI schema), found from this module whether
+ * it runs from source (launcher/…) or from the build (dist/launcher/…).
+ */
+export function assetPath(relativeToRepo: string): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    path.resolve(here, "..", relativeToRepo),
+    path.resolve(here, "..", "..", relativeToRepo),
+  ];
+  return candidates.find((c) => fs.existsSync(c)) ?? candidates[0]!;
+}

@@ -1,0 +1,91 @@
+// `status`: never throws; what it cannot find out becomes a problem in the report.
+import type { Loaded } from "../config/load.js";
+import { pathsFor, portsFor, type Ports } from "../config/spec.js";
+import { READINESS } from "../tunables.js";
+import { criReady } from "./cri.js";
+import { connectAddress, sshBanner } from "./health.js";
+import { readPid, readState, runningPid } from "./state.js";
+
+export interface VmStatus {
+  state: "running" | "stopped" | "stale";
+  pid: number | null;
+  accel: string | null;
+  mode: string | null;
+  stateDir: string;
+  bindAddress: string;
+  ports: Ports;
+  criReachable: boolean;
+  sshReachable: boolean;
+  runtime: string | null;
+  problems: string[];
+}
+
+export async function vmStatus(loaded: Loaded): Promise<VmStatus> {
+  const c = loaded.config;
+  const paths = pathsFor(c);
+  const problems: string[] = [];
+  const status: VmStatus = {
+    state: "stopped",
+    pid: null,
+    accel: null,
+    mode: null,
+    stateDir: paths.dir,
+    bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS,
+    ports: portsFor(c),
+    criReachable: false,
+    sshReachable: false,
+    runtime: null,
+    problems,
+  };
+  try {
+    const pid = await runningPid(paths);
+    const state = await readState(paths);
+    if (pid === undefined) {
+      if ((await readPid(paths)) !== undefined) {
+        status.state = "stale";
+        problems.push("pidfile names a process that is not running (QEMU exited or was killed)");
+      }
+      return status;
+    }
+    status.state = "running";
+    status.pid = pid;
+    if (state) {
+      status.accel = state.accel;
+      status.mode = state.mode;
+      status.bindAddress = state.bindAddress;
+      status.ports = state.ports;
+    } else problems.push("state.json missing: ports shown are from the current configuration");
+    const host = connectAddress(status.bindAddress);
+    const t = READINESS.attemptTimeoutMs;
+    const [ssh, cri] = await Promise.allSettled([
+      status.ports.ssh === null
+        ? Promise.reject(new Error("no ssh forward"))
+        : sshBanner(host, status.ports.ssh, t),
+      status.ports.cri === null
+        ? Promise.reject(new Error("no CRI forward"))
+        : criReady(`${host}:${status.ports.cri}`, t),
+    ]);
+    status.sshReachable = ssh.status === "fulfilled";
+    if (ssh.status === "rejected") problems.push(`ssh: ${(ssh.reason as Error).message}`);
+    status.criReachable = cri.status === "fulfilled";
+    if (cri.status === "fulfilled") status.runtime = `${cri.value.runtimeName} ${cri.value.runtimeVersion}`;
+    else problems.push(`cri: ${(cri.reason as Error).message}`);
+  } catch (err) {
+    problems.push(`status check failed: ${(err as Error).message}`);
+  }
+  return status;
+}
+
+export function formatStatus(s: VmStatus): string {
+  const port = (p: number | null) => (p === null ? "-" : `${s.bindAddress}:${p}`);
+  return [
+    `state:      ${s.state}${s.pid ? ` (pid ${s.pid})` : ""}`,
+    `accel:      ${s.accel ?? "-"}`,
+    `mode:       ${s.mode ?? "-"}`,
+    `state dir:  ${s.stateDir}`,
+    `ssh:        ${port(s.ports.ssh)} ${s.state === "running" ? (s.sshReachable ? "reachable" : "not reachable") : ""}`,
+    `cri:        ${port(s.ports.cri)} ${s.state === "running" ? (s.criReachable ? `ready (${s.runtime})` : "not ready") : ""}`,
+    `stream:     ${port(s.ports.stream)}`,
+    ...s.problems.map((p) => `problem:    ${p}`),
+  ].join("\n");
+}
