@@ -1,0 +1,16 @@
+// fast-check properties of the config parser, at unit-test size (the soak runs ≥100k cases).
+import { describe, expect, it } from "vitest";
+import { configProperties } from "../property/config-properties.js";
+import { runProperty } from "../property/property.js";
+
+const CASES = 2_000;
+
+describe("fuzz: shim/config", () => {
+  for (const p of configProperties) {
+    it(p.name, () => {
+      const r = runProperty(p, CASES);
+      expect(r.report ?? "").toBe("");
+      expect(r.runs).toBe(CASES);
+    });
+  }
+});
