@@ -130,18 +130,30 @@ async function terminate(child: ChildProcess | undefined, graceMs: number): Prom
 const live = new Set<Instance>();
 let exitHookInstalled = false;
 
+function cleanupAllSync(): void {
+  for (const inst of live) {
+    try {
+      inst.forceCleanupSync();
+    } catch (err) {
+      console.error(`hydra test harness: ${String(err)}`);
+    }
+  }
+  live.clear();
+}
+
+// Ctrl-C or a runner's SIGTERM skips "exit" handlers: clean up, then die of the same signal.
+const FATAL_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const inst of live) {
-      try {
-        inst.forceCleanupSync();
-      } catch (err) {
-        console.error(`hydra test harness: ${String(err)}`);
-      }
-    }
-  });
+  process.on("exit", cleanupAllSync);
+  for (const sig of FATAL_SIGNALS) {
+    process.once(sig, () => {
+      cleanupAllSync();
+      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+    });
+  }
 }
 
 async function collectStaleSlots(baseDir: string): Promise<void> {
@@ -170,6 +182,7 @@ class Instance implements ContainerdInstance {
   private socat?: ChildProcess;
   private client?: CriClient;
   private stopping?: Promise<void>;
+  private everReady = false;
 
   constructor(
     readonly name: string,
@@ -237,7 +250,10 @@ class Instance implements ContainerdInstance {
         const notReady = ["RuntimeReady", "NetworkReady"].filter(
           (t) => !conditions.some((c) => c.type === t && c.status),
         );
-        if (!notReady.length) return;
+        if (!notReady.length) {
+          this.everReady = true;
+          return;
+        }
         last = new Error(`not ready: ${notReady.join(", ")}`);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") {
@@ -350,8 +366,11 @@ class Instance implements ContainerdInstance {
     const errors: unknown[] = [];
     try {
       // pods are removed through CRI so containerd tears down their networks and mounts itself
-      if (!this.running()) await this.startProcess();
-      await this.removeAllPods();
+      // after kill() containerd comes back for this; after a failed start there is nothing to remove
+      if (this.everReady) {
+        if (!this.running()) await this.startProcess();
+        await this.removeAllPods();
+      }
     } catch (err) {
       errors.push(err);
     }

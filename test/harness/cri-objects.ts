@@ -12,7 +12,6 @@ export interface PodSandboxOptions {
   logDirectory?: string;
   /** Or a root like ContainerdInstance.podLogDir: the kubelet's <root>/<ns>_<name>_<uid> is used. */
   logRoot?: string;
-  runtimeHandler?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }

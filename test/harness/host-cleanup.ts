@@ -87,10 +87,20 @@ export function mountsUnder(dir: string, mountsText = readOr("/proc/self/mounts"
     .filter((p) => p === dir || p.startsWith(prefix));
 }
 
+/**
+ * SIGKILL the instance's processes until none is alive. Every process seen is tracked until it is
+ * dead: once its shim dies a container is re-parented to init and no longer found by the tree scan,
+ * and a container's pid 1 takes a moment to die.
+ */
 export function killProcessesUnder(dir: string, waitMs: number, pollMs: number): number[] {
   const deadline = Date.now() + waitMs;
-  let left = processesUnder(dir);
-  while (left.length && Date.now() < deadline) {
+  const seen = new Map<number, string | undefined>();
+  const alive = (): number[] =>
+    [...seen].filter(([pid, start]) => processAlive(pid, start)).map(([pid]) => pid);
+  for (;;) {
+    for (const pid of processesUnder(dir)) if (!seen.has(pid)) seen.set(pid, processStartTime(pid));
+    const left = alive();
+    if (!left.length || Date.now() >= deadline) return left;
     for (const pid of left) {
       try {
         process.kill(pid, "SIGKILL");
@@ -99,22 +109,18 @@ export function killProcessesUnder(dir: string, waitMs: number, pollMs: number):
       }
     }
     sleepSync(pollMs);
-    left = processesUnder(dir).filter((pid) => processAlive(pid));
   }
-  return left;
 }
 
 export function unmountUnder(dir: string): string[] {
   for (const lazy of [false, true]) {
-    // deepest first, so a parent is never busy because of a child
+    // deepest first, so a parent is never busy because of a child; one umount for all of them
     const mounts = [...new Set(mountsUnder(dir))].sort((a, b) => b.length - a.length);
     if (!mounts.length) return [];
-    for (const m of mounts) {
-      try {
-        execFileSync("umount", lazy ? ["-l", m] : [m], { stdio: "ignore" });
-      } catch {
-        // retried lazily below; what still remains is reported
-      }
+    try {
+      execFileSync("umount", lazy ? ["-l", ...mounts] : mounts, { stdio: "ignore" });
+    } catch {
+      // some failed: retried lazily, and whatever still remains is reported
     }
   }
   return mountsUnder(dir);

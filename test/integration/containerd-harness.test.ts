@@ -1,5 +1,6 @@
 // Proves test/harness/containerd.ts and test/fixtures/oci-images.ts against real containerd:
 // pods with CNI networking, exec, logs, the TCP bridge, crash and restart, and a clean host after.
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,9 +13,9 @@ import {
   startContainerd,
   type ContainerdInstance,
 } from "../harness/containerd.js";
-import { mountsUnder, processesUnder } from "../harness/host-cleanup.js";
+import { mountsUnder, processAlive, processesUnder } from "../harness/host-cleanup.js";
 import { cidrsOverlap } from "../harness/slots.js";
-import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
+import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE, REPO_ROOT } from "../fixtures/oci-images.js";
 
 type RuntimeMethod =
   | "Version"
@@ -114,7 +115,8 @@ describe("test images", () => {
       );
       expect(a).toEqual(b);
       for (const k of ["pause", "busybox"] as const) {
-        expect(await fs.readFile(a![k])).toEqual(await fs.readFile(c![k]));
+        // Buffer.equals: vitest's deep equality walks 2 MB byte by byte for a minute
+        expect((await fs.readFile(a![k])).equals(await fs.readFile(c![k])), `${k} bytes`).toBe(true);
       }
       const before = (await fs.stat(a!.pause)).mtimeMs;
       await ensureTestImages({ cacheDir: path.join(tmp, "x") });
@@ -198,6 +200,7 @@ describe("containerd harness", () => {
     await runHelloPod(c, unixInst!, "left-running");
     // containerd, its shim, pause, sh (and sleep): the tree under the shim is found too
     expect(processesUnder(unixInst!.dir).length).toBeGreaterThanOrEqual(4);
+    await tcpInst!.kill(); // stop() after a crash: containerd comes back to remove its pods
     await timed("stop both", () => Promise.all(insts.map((i) => i.stop())));
     for (const inst of insts) {
       expect(processesUnder(inst.dir)).toEqual([]);
@@ -205,6 +208,84 @@ describe("containerd harness", () => {
       expect(existsSync(inst.dir)).toBe(false);
       expect(existsSync(`/sys/class/net/${inst.bridge}`)).toBe(false);
       expect(inst.pids().all).toEqual([]);
+    }
+  });
+});
+
+interface ChildInstance {
+  dir: string;
+  bridge: string;
+  pids: number[];
+}
+
+/** Start test/fixtures/harness-child.ts (plain node + tsx loader, so signals reach it) and read its report. */
+async function runChild(
+  mode: "exit" | "wait",
+  baseDir: string,
+): Promise<{ info: ChildInstance; child: ChildProcess }> {
+  const script = path.join(REPO_ROOT, "test", "fixtures", "harness-child.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", script, mode, baseDir], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const info = await new Promise<ChildInstance>((resolve, reject) => {
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n")[0];
+      if (out.includes("\n") && line) resolve(JSON.parse(line) as ChildInstance);
+    });
+    child.once("exit", (code) => reject(new Error(`harness-child ${mode} exited ${code} early:\n${err}`)));
+  });
+  return { info, child };
+}
+
+const childExit = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once("exit", () => resolve()));
+
+function expectGone(info: ChildInstance): void {
+  expect(processesUnder(info.dir)).toEqual([]);
+  expect(info.pids.filter((pid) => processAlive(pid))).toEqual([]); // zombies wait for init: dead
+  expect(mountsUnder(info.dir)).toEqual([]);
+  expect(existsSync(info.dir)).toBe(false);
+  expect(existsSync(`/sys/class/net/${info.bridge}`)).toBe(false);
+}
+
+describe("cleanup when the owning process dies", () => {
+  // a base dir of its own, so the collector below only ever sees this test's slots
+  const baseDir = `/var/tmp/hydra-gc-${process.pid}`;
+  afterAll(() => fs.rm(baseDir, { recursive: true, force: true }));
+
+  it("exit hook: process.exit() without stop()", async () => {
+    const { info, child } = await runChild("exit", baseDir);
+    await childExit(child);
+    expectGone(info);
+  });
+
+  it("signal hook: SIGTERM", async () => {
+    const { info, child } = await runChild("wait", baseDir);
+    child.kill("SIGTERM");
+    await childExit(child);
+    expect(child.signalCode).toBe("SIGTERM");
+    expectGone(info);
+  });
+
+  it("SIGKILL: the next start collects the orphaned instance", async () => {
+    const { info, child } = await runChild("wait", baseDir);
+    child.kill("SIGKILL");
+    await childExit(child);
+    expect(processesUnder(info.dir).length).toBeGreaterThan(0); // containerd and the pod live on
+    const collector = await timed("start after a crash", () =>
+      startContainerd({ name: "collector", baseDir, images: false }),
+    );
+    try {
+      expectGone(info);
+    } finally {
+      await collector.stop();
     }
   });
 });
