@@ -21,11 +21,12 @@ export const PATHS = {
 
 /** Names inside one run's state dir. */
 export const STATE_FILES = {
-  /** Host dir shared with the guest at the same absolute path (what /var/lib/kubelet is to a node). */
-  kubelet: "kubelet",
-  /** Host dir shared with the guest at the same absolute path (what /var/log/pods is to a node). */
-  pods: "pods",
+  /** A node's / in miniature (DIR_K3S_VAR): var/lib/kubelet and var/log/pods below it. */
+  nodeRoot: "node",
   vm: "vm",
+  /** The VM's launcher settings, so a later run can take a leftover VM down. */
+  vmSettings: "vm.json",
+  owner: "owner.json",
   shimSocket: "shim.sock",
   shimConfig: "shim.yaml",
   shimLog: "shim.log",
