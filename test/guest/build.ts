@@ -1,0 +1,301 @@
+// Builds the Hydra test guest from Debian packages: an uncompressed vmlinux plus an uncompressed
+// initramfs holding busybox, containerd, runc, socat, dropbear, CNI plugins, their libraries and
+// kernel modules, and the test images. Cached under <repo>/.cache/guest/<key>/, where the key
+// covers every package version, this builder's own files and the image tarballs.
+//
+//   npx tsx test/guest/build.ts [--force] [--quiet]     prints the guest dir on stdout
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { pathToFileURL } from "node:url";
+import { ensureTestImages, type TestImages } from "../fixtures/oci-images.js";
+import {
+  aptListsFingerprint,
+  aptShow,
+  debFileName,
+  downloadDebs,
+  kernelPackageOf,
+  libraryClosure,
+  type PackageRecord,
+} from "./apt.js";
+import { cacheKey, exists, fileDigest, publishDir, pruneKeyDirs, treeDigest, withLock } from "./cache.js";
+import { writeCpio } from "./cpio.js";
+import { GuestBuildError } from "./errors.js";
+import { mergeOciArchives } from "./oci-merge.js";
+import { planInitramfs, type HostFile } from "./initramfs.js";
+import {
+  CACHE_LAYOUT,
+  CACHE_ROOT,
+  GUEST_FILES,
+  GUEST_IMAGE_ARCHIVE,
+  GUEST_KEEP,
+  GUEST_SOURCE_DIR,
+  KERNEL_META_PACKAGE,
+  LIBRARY_SECTION,
+  ROOTFS_TEMPLATE_DIR,
+  USERLAND,
+} from "./spec.js";
+import { stageKernel, type KernelArtifacts } from "./stage-kernel.js";
+import { extractAll, stageUserland, type Userland } from "./stage-userland.js";
+import { seconds, silentLog, stderrLog, step, type LogFn } from "./steps.js";
+import { listFiles } from "./cache.js";
+
+export interface BuildOptions {
+  /** Defaults to <repo>/.cache/guest. */
+  cacheRoot?: string;
+  /** Rebuild the guest even when cached (downloads and the kernel stage stay cached). */
+  force?: boolean;
+  /** The OCI tarballs imported at boot; default: test/fixtures/oci-images.ts's ensureTestImages(). */
+  images?: TestImages;
+  log?: LogFn;
+}
+
+export interface TestGuest {
+  dir: string;
+  kernel: string;
+  initrd: string;
+  key: string;
+  /** True when the guest came from the cache untouched. */
+  cached: boolean;
+  durationMs: number;
+}
+
+interface Inputs {
+  packages: PackageRecord[];
+  kernel: PackageRecord;
+  images: TestImages;
+  key: string;
+}
+
+export async function buildTestGuest(opts: BuildOptions = {}): Promise<TestGuest> {
+  const started = performance.now();
+  const log = opts.log ?? stderrLog;
+  const cacheRoot = opts.cacheRoot ?? CACHE_ROOT;
+  const inputs = await step(
+    log,
+    "resolve inputs (apt-cache, images, sources)",
+    () => resolveInputs(opts, cacheRoot),
+    (i) => {
+      return `${i.packages.length} packages + ${i.kernel.name} ${i.kernel.version}, key ${i.key}`;
+    },
+  );
+  const dir = path.join(cacheRoot, inputs.key);
+  const result = (cached: boolean): TestGuest => ({
+    dir,
+    kernel: path.join(dir, GUEST_FILES.kernel),
+    initrd: path.join(dir, GUEST_FILES.initrd),
+    key: inputs.key,
+    cached,
+    durationMs: performance.now() - started,
+  });
+  const isBuilt = (): Promise<boolean> => exists(path.join(dir, CACHE_LAYOUT.manifest));
+
+  if (!opts.force && (await isBuilt())) {
+    const now = new Date();
+    await fs.utimes(dir, now, now); // pruning keeps the most recently used guests
+    log(`cached: ${dir} (${seconds(performance.now() - started)})`);
+    return result(true);
+  }
+  await fs.mkdir(cacheRoot, { recursive: true });
+  await withLock(
+    `${dir}.lock`,
+    async () => {
+      if (!opts.force && (await isBuilt())) return;
+      await build(inputs, cacheRoot, dir, log);
+    },
+    (pid) => log(`waiting for the build of pid ${pid}`),
+  );
+  const pruned = await pruneKeyDirs(cacheRoot, GUEST_KEEP, inputs.key);
+  if (pruned.length > 0) log(`pruned ${pruned.length} older guest(s)`);
+  log(`built: ${dir} (${seconds(performance.now() - started)})`);
+  return result(false);
+}
+
+interface Resolution {
+  packages: PackageRecord[];
+  kernel: PackageRecord;
+}
+
+async function resolvePackages(): Promise<Resolution> {
+  const packages = await libraryClosure(Object.keys(USERLAND), LIBRARY_SECTION, aptShow);
+  const [meta] = await aptShow([KERNEL_META_PACKAGE]);
+  if (!meta) throw new GuestBuildError(`apt knows no ${KERNEL_META_PACKAGE}: run apt-get update`);
+  const [kernel] = await aptShow([kernelPackageOf(meta)]);
+  if (!kernel) throw new GuestBuildError(`apt knows no ${kernelPackageOf(meta)}: run apt-get update`);
+  return { packages, kernel };
+}
+
+/** resolvePackages() remembered per state of apt's lists and of this builder's package choices. */
+async function cachedResolution(cacheRoot: string): Promise<Resolution> {
+  const key = cacheKey([
+    await aptListsFingerprint(),
+    await fileDigest(path.join(GUEST_SOURCE_DIR, "spec.ts")),
+    await fileDigest(path.join(GUEST_SOURCE_DIR, "apt.ts")),
+  ]);
+  const file = path.join(cacheRoot, CACHE_LAYOUT.resolutions, `${key}.json`);
+  const cached = await fs.readFile(file, "utf8").catch(() => undefined);
+  if (cached) return JSON.parse(cached) as Resolution;
+  const resolution = await resolvePackages();
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(`${file}.${process.pid}`, JSON.stringify(resolution));
+  await fs.rename(`${file}.${process.pid}`, file);
+  return resolution;
+}
+
+async function resolveInputs(opts: BuildOptions, cacheRoot: string): Promise<Inputs> {
+  const { packages, kernel } = await cachedResolution(cacheRoot);
+  const images = opts.images ?? (await ensureTestImages());
+  const sources = await treeDigest(GUEST_SOURCE_DIR, (rel) => !rel.endsWith(".md"));
+  const key = cacheKey([
+    ...packages.map(debFileName),
+    debFileName(kernel),
+    `sources ${sources}`,
+    `pause ${await fileDigest(images.pause)}`,
+    `busybox ${await fileDigest(images.busybox)}`,
+  ]);
+  return { packages, kernel, images, key };
+}
+
+async function build(inputs: Inputs, cacheRoot: string, dir: string, log: LogFn): Promise<void> {
+  const debDir = path.join(cacheRoot, CACHE_LAYOUT.debs);
+  const debs = await step(
+    log,
+    "download packages (apt-get download)",
+    () => downloadDebs([...inputs.packages, inputs.kernel], debDir),
+    (files) => `${files.length} debs in ${debDir}`,
+  );
+  const kernelDeb = debs[debs.length - 1] ?? "";
+  const kernel = await stageKernel(kernelDeb, path.join(cacheRoot, CACHE_LAYOUT.kernels), log);
+
+  const work = await fs.mkdtemp(path.join(cacheRoot, `.build-${process.pid}-`));
+  try {
+    const sysroot = path.join(work, "sysroot");
+    await step(log, "extract userland packages (dpkg-deb -x)", () => extractAll(debs.slice(0, -1), sysroot));
+    const userland = await step(
+      log,
+      "resolve binaries and shared libraries (ELF NEEDED)",
+      () => stageUserland(sysroot),
+      (u) => `${u.binaries.size} binaries, ${u.libraries.size} libraries, ${u.applets.length} applets`,
+    );
+    const images = path.join(work, GUEST_IMAGE_ARCHIVE);
+    await step(log, "merge test images into one OCI archive", () =>
+      mergeOciArchives([inputs.images.pause, inputs.images.busybox], images, path.join(work, "images")),
+    );
+    const out = path.join(work, "out");
+    await fs.mkdir(out);
+    const size = await step(
+      log,
+      "write initramfs.cpio",
+      async () =>
+        writeCpio(
+          planInitramfs(await gatherFiles(userland, kernel, images)),
+          path.join(out, GUEST_FILES.initrd),
+        ),
+      (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`,
+    );
+    await linkOrCopy(kernel.vmlinux, path.join(out, GUEST_FILES.kernel));
+    await fs.writeFile(path.join(out, CACHE_LAYOUT.manifest), manifest(inputs, kernel, userland, size));
+    if (await exists(dir)) await fs.rm(dir, { recursive: true, force: true }); // --force
+    await publishDir(out, dir);
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function hostFile(source: string): Promise<HostFile> {
+  const stat = await fs.stat(source);
+  return { source, size: stat.size, mode: stat.mode };
+}
+
+async function mapValues<K>(map: Map<K, string>): Promise<Map<K, HostFile>> {
+  return new Map(await Promise.all([...map].map(async ([k, v]) => [k, await hostFile(v)] as const)));
+}
+
+async function gatherFiles(userland: Userland, kernel: KernelArtifacts, images: string) {
+  const templates = new Map<string, string>();
+  for (const rel of await listFiles(ROOTFS_TEMPLATE_DIR))
+    templates.set(rel, path.join(ROOTFS_TEMPLATE_DIR, rel));
+  return {
+    binaries: await mapValues(userland.binaries),
+    libraries: await mapValues(userland.libraries),
+    interpreters: userland.interpreters,
+    modules: await Promise.all(
+      kernel.modules.map(async (m) => ({ name: m.name, file: await hostFile(m.file) })),
+    ),
+    applets: userland.applets,
+    templates: await mapValues(templates),
+    images: await mapValues(new Map([[GUEST_IMAGE_ARCHIVE, images]])),
+  };
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  await fs.link(from, to).catch(() => fs.copyFile(from, to));
+}
+
+function manifest(inputs: Inputs, kernel: KernelArtifacts, userland: Userland, initrdBytes: number): string {
+  const doc = {
+    key: inputs.key,
+    builtAt: new Date().toISOString(),
+    kernel: { package: `${inputs.kernel.name}=${inputs.kernel.version}`, release: kernel.release },
+    modules: kernel.modules.map((m) => m.name),
+    packages: inputs.packages.map((p) => `${p.name}=${p.version}`),
+    binaries: [...userland.binaries.keys()],
+    libraries: [...userland.libraries.keys()],
+    initrdBytes,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
+const USAGE = `Usage: npx tsx test/guest/build.ts [--force] [--quiet] [--json]
+
+Builds (or finds in the cache) the Hydra test guest and prints its directory, which holds
+${GUEST_FILES.kernel} and ${GUEST_FILES.initrd} (see test/guest/README.md).
+
+  --force   rebuild even if cached (downloaded packages and the kernel stage are reused)
+  --quiet   no progress lines on stderr
+  --json    print {dir, kernel, initrd, key, cached, durationMs} instead of the dir
+  --help    this text
+
+Exit codes: 0 built or cached, 1 build failed, 2 bad usage.`;
+
+async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        force: { type: "boolean", default: false },
+        quiet: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  try {
+    const guest = await buildTestGuest({ force: values.force, log: values.quiet ? silentLog : stderrLog });
+    process.stdout.write(values.json ? `${JSON.stringify(guest)}\n` : `${guest.dir}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`test guest build failed: ${describe(err)}\n`);
+    return err instanceof GuestBuildError ? err.exitCode : 1;
+  }
+}
+
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `\n  caused by: ${err.cause.message}` : "";
+  return `${err.message}${cause}`;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

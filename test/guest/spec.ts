@@ -1,0 +1,67 @@
+// What goes into the test guest and where it is built: the one place for its names and tunables.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const GUEST_SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(GUEST_SOURCE_DIR, "../..");
+/** Static files copied verbatim into the initramfs; the tree mirrors guest paths. */
+export const ROOTFS_TEMPLATE_DIR = path.join(GUEST_SOURCE_DIR, "rootfs");
+
+export const CACHE_ROOT = path.join(REPO_ROOT, ".cache", "guest");
+export const CACHE_LAYOUT = {
+  debs: "debs",
+  kernels: "kernel",
+  resolutions: "resolved",
+  manifest: "manifest.json",
+} as const;
+/** Finished guests kept in the cache; older ones are pruned after a build. */
+export const GUEST_KEEP = 3;
+
+/** The contract with hydra-launcher: file names inside a guest dir. */
+export const GUEST_FILES = {
+  kernel: "vmlinux",
+  initrd: "initramfs.cpio",
+} as const;
+
+/** Debian package → the files the guest takes from it (paths as in the package, without "/"). */
+export const USERLAND: Record<string, string[]> = {
+  "busybox-static": ["bin/busybox"],
+  containerd: ["usr/bin/containerd", "usr/bin/containerd-shim-runc-v2", "usr/bin/ctr"],
+  runc: ["usr/sbin/runc"],
+  socat: ["usr/bin/socat"],
+  "dropbear-bin": ["usr/sbin/dropbear"],
+  "containernetworking-plugins": ["usr/lib/cni/bridge", "usr/lib/cni/host-local", "usr/lib/cni/loopback"],
+};
+export const BUSYBOX_BINARY = "bin/busybox";
+/** The meta package; its first linux-image-* dependency is the versioned kernel package. */
+export const KERNEL_META_PACKAGE = "linux-image-amd64";
+/** Dependencies are followed only into packages of this Debian section (shared libraries). */
+export const LIBRARY_SECTION = "libs";
+/** Directories of an extracted package tree searched for shared libraries, in ld.so's order. */
+export const LIBRARY_DIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "lib", "usr/lib"];
+/** Where the guest keeps every shared library (a default ld.so directory on Debian). */
+export const GUEST_LIBRARY_DIR = "lib/x86_64-linux-gnu";
+
+/**
+ * Kernel modules the guest loads (their dependencies are added from modinfo): virtio transport and
+ * NIC, fw_cfg for settings, overlay for containerd's snapshotter, the 9p stack for the shares,
+ * veth + bridge for CNI, ACPI button + evdev so QMP system_powerdown reaches busybox acpid.
+ */
+export const KERNEL_MODULES = [
+  "virtio_pci",
+  "virtio_net",
+  "qemu_fw_cfg",
+  "overlay",
+  "9pnet_virtio",
+  "9p",
+  "veth",
+  "bridge",
+  "button",
+  "evdev",
+];
+/** Guest directory of the flattened modules and the load-order file the init script reads. */
+export const GUEST_MODULE_DIR = "lib/modules";
+export const GUEST_MODULE_ORDER = "etc/hydra/modules.load";
+/** Guest directory of the OCI tarballs imported into containerd at boot, and the one we put there. */
+export const GUEST_IMAGE_DIR = "var/lib/hydra/images";
+export const GUEST_IMAGE_ARCHIVE = "images.tar";

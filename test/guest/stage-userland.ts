@@ -1,0 +1,54 @@
+// The userland half of the guest: the packages' binaries, the shared libraries they need (found by
+// reading ELF NEEDED entries, never by running them) and busybox's applet list.
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { execa } from "execa";
+import { extractDeb } from "./apt.js";
+import { GuestBuildError } from "./errors.js";
+import { resolveLibraries, sysrootLookup } from "./libraries.js";
+import { BUSYBOX_BINARY, USERLAND } from "./spec.js";
+
+export interface Userland {
+  /** Guest path → file in the extracted tree. */
+  binaries: Map<string, string>;
+  /** soname → file in the extracted tree. */
+  libraries: Map<string, string>;
+  interpreters: string[];
+  applets: string[];
+}
+
+/** Extracts every deb into one tree (packages do not overlap in the files the guest takes). */
+export async function extractAll(debs: string[], sysroot: string): Promise<void> {
+  for (const deb of debs) await extractDeb(deb, sysroot);
+}
+
+export async function stageUserland(sysroot: string): Promise<Userland> {
+  const binaries = new Map<string, string>();
+  for (const [pkg, files] of Object.entries(USERLAND)) {
+    for (const rel of files) {
+      const file = path.join(sysroot, rel);
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (!stat?.isFile())
+        throw new GuestBuildError(`package ${pkg} has no ${rel}: update USERLAND in spec.ts`);
+      binaries.set(rel, file);
+    }
+  }
+  const { libraries, interpreters } = await resolveLibraries([...binaries.values()], sysrootLookup(sysroot));
+  return {
+    binaries,
+    libraries,
+    interpreters,
+    applets: await busyboxApplets(path.join(sysroot, BUSYBOX_BINARY)),
+  };
+}
+
+/** busybox-static runs on the build host too; `--list-full` prints "bin/sh", "sbin/init", ... */
+async function busyboxApplets(busybox: string): Promise<string[]> {
+  const result = await execa(busybox, ["--list-full"], { reject: false });
+  if (result.failed) {
+    throw new GuestBuildError(`${busybox} --list-full failed`, {
+      cause: new Error(result.stderr || result.message),
+    });
+  }
+  return result.stdout.split("\n").filter((line) => line.trim() !== "");
+}
