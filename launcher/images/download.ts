@@ -43,12 +43,12 @@ class PermanentHttpError extends ImageError {}
 
 export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   if (await exists(opts.dest)) return { status: "cached", path: opts.dest, resumedFrom: 0 };
+  const partial = `${opts.dest}${IMAGE_FILES.partialSuffix}`;
   return withLock(
-    `${opts.dest}${IMAGE_FILES.lockSuffix}`,
+    `${partial}${IMAGE_FILES.lockSuffix}`,
     async () => {
       // Another process may have finished it while we waited for the lock.
       if (await exists(opts.dest)) return { status: "cached", path: opts.dest, resumedFrom: 0 };
-      const partial = `${opts.dest}${IMAGE_FILES.partialSuffix}`;
       const resumedFrom = opts.url.startsWith("file:")
         ? await copyFile(opts, partial)
         : await fetchWithResume(opts, partial);
