@@ -46,3 +46,12 @@ export const MAX_CACHED_LIST_ANSWERS = 64;
 /** Events stream re-subscribe backoff. */
 export const EVENTS_RESUBSCRIBE_MIN_MS = 250;
 export const EVENTS_RESUBSCRIBE_MAX_MS = 5_000;
+
+/** Exit codes (sysexits.h, as hydra-shim install uses): scripts can tell bad usage from a bad config. */
+export const EXIT = {
+  ok: 0,
+  usage: 64,
+  unavailable: 69,
+  software: 70,
+  config: 78,
+} as const;

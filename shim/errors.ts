@@ -1,5 +1,6 @@
 // Typed errors: each carries the gRPC status the server layer answers with, plus its cause.
 import { Metadata, status } from "@grpc/grpc-js";
+import { EXIT } from "./constants.js";
 
 export class ShimError extends Error {
   readonly code: status;
@@ -65,11 +66,11 @@ export interface ConfigIssue {
   message: string;
 }
 
-/** A config that cannot be used; lists every issue, not only the first. Exit code 2 (usage). */
+/** A config that cannot be used; lists every issue, not only the first. Exit code EX_CONFIG. */
 export class ConfigError extends Error {
   readonly issues: ConfigIssue[];
   readonly source: string;
-  readonly exitCode = 2;
+  readonly exitCode = EXIT.config;
   constructor(source: string, issues: ConfigIssue[]) {
     super(
       `invalid config ${source}:\n${issues.map((i) => `  ${i.path || "(top)"}: ${i.message}`).join("\n")}`,

@@ -27,6 +27,7 @@ export function withDefaults(raw: RawConfig): ShimConfig {
       name,
       endpoint: raw.runtimes[name] as BackendConfig["endpoint"],
       timeoutMs: opts?.timeout ?? DEFAULT_BACKEND_TIMEOUT_MS,
+      runtimeHandler: opts?.runtime_handler ?? "",
       ...(opts?.stream_address ? { streamAddress: opts.stream_address } : {}),
       ...(tls
         ? {

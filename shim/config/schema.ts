@@ -103,6 +103,8 @@ const backendTls = z.strictObject({
 const backendOptions = z.strictObject({
   timeout: duration.optional(),
   stream_address: httpBase.optional(),
+  /** The runtime_handler this backend's runtime knows; requests routed here by handler carry it. */
+  runtime_handler: z.string().optional(),
   tls: backendTls.optional(),
 });
 

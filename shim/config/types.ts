@@ -17,6 +17,11 @@ export interface BackendConfig {
   timeoutMs: number;
   /** Replaces scheme://host:port of Exec/Attach/PortForward URLs returned by this backend. */
   streamAddress?: string;
+  /**
+   * The runtime_handler sent to this backend in requests routed by handler ("" = its default
+   * runtime). The VM's containerd has no "nelly" runtime, so the kubelet's handler is replaced.
+   */
+  runtimeHandler: string;
   tls?: BackendTlsConfig;
 }
 

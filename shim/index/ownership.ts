@@ -76,15 +76,24 @@ export class OwnershipIndex {
     return name === undefined ? undefined : this.lookup(name);
   }
 
-  sandboxOwner(id: string): Promise<Backend | undefined> {
+  /** Memory only: the owner if known, no probing. */
+  knownSandboxOwner(id: string): Backend | undefined {
     const name = this.sandboxes.get(id);
-    const hit = name === undefined ? undefined : this.lookup(name);
+    return name === undefined ? undefined : this.lookup(name);
+  }
+
+  knownContainerOwner(id: string): Backend | undefined {
+    const entry = this.containers.get(id);
+    return entry === undefined ? undefined : this.lookup(entry.backend);
+  }
+
+  sandboxOwner(id: string): Promise<Backend | undefined> {
+    const hit = this.knownSandboxOwner(id);
     return hit ? Promise.resolve(hit) : this.probe("sandbox", id);
   }
 
   containerOwner(id: string): Promise<Backend | undefined> {
-    const entry = this.containers.get(id);
-    const hit = entry === undefined ? undefined : this.lookup(entry.backend);
+    const hit = this.knownContainerOwner(id);
     return hit ? Promise.resolve(hit) : this.probe("container", id);
   }
 
@@ -131,11 +140,11 @@ export class OwnershipIndex {
     return undefined;
   }
 
-  /** Re-lists every backend; see the contract above. Returns the names of backends that did not answer. */
-  async rebuild(timeoutMs?: number): Promise<string[]> {
+  /** Re-lists backends (all by default); see the contract above. Returns the names that did not answer. */
+  async rebuild(timeoutMs?: number, only?: readonly Backend[]): Promise<string[]> {
     const failed: string[] = [];
     await Promise.all(
-      this.backends().map(async (b) => {
+      (only ?? this.backends()).map(async (b) => {
         const opts = { timeoutMs: timeoutMs ?? b.config.timeoutMs };
         try {
           const [pods, ctrs] = await Promise.all([

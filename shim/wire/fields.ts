@@ -25,6 +25,7 @@ export const RESTORE_POD = {
 export const CREATE_CONTAINER = {
   sandboxId: [1] as Path,
   imageSpec: [2, 2] as Path, // config.image
+  imageHandler: [2, 2, 19] as Path, // config.image.runtime_handler
   sandboxConfig: [3] as Path,
   responseContainerId: [1] as Path,
 };

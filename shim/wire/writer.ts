@@ -1,5 +1,5 @@
 // The few encodings the shim produces itself. Everything else it forwards as received.
-import { WIRE_LEN, scanFields } from "./reader.js";
+import { WIRE_LEN, findLast, scanFields } from "./reader.js";
 
 function varint(n: number): Buffer {
   const bytes: number[] = [];
@@ -24,6 +24,25 @@ export function stringField(field: number, value: string): Buffer {
 /** A message from [field, string] pairs; empty strings are omitted as proto3 does. */
 export function encodeStrings(fields: ReadonlyArray<readonly [number, string]>): Buffer {
   return Buffer.concat(fields.filter(([, v]) => v !== "").map(([f, v]) => stringField(f, v)));
+}
+
+/**
+ * Replaces the string at a nested path (outer field numbers first) when it is present and differs.
+ * Each level rewrites only its own field; for an outer field that occurs more than once (never in
+ * canonical encodings) the last occurrence is the one kept.
+ */
+export function replaceStringAt(buf: Buffer, path: readonly number[], value: string): Buffer {
+  const [head, ...rest] = path;
+  if (head === undefined) return buf;
+  const current = findLast(buf, [head]);
+  if (!current) return buf;
+  if (rest.length === 0) {
+    if (buf.toString("utf8", current.start, current.end) === value) return buf;
+    return replaceLenField(buf, head, Buffer.from(value, "utf8"));
+  }
+  const inner = buf.subarray(current.start, current.end);
+  const rewritten = replaceStringAt(inner, rest, value);
+  return rewritten === inner ? buf : replaceLenField(buf, head, rewritten);
 }
 
 /**

@@ -1,0 +1,171 @@
+// Wiring: config → backends, health, index, server, metrics. Everything is created here and
+// passed down, so tests start a whole shim in-process with startShim(config).
+import { EventEmitter } from "node:events";
+import type * as grpc from "@grpc/grpc-js";
+import { STARTUP_PROBE_TIMEOUT_MS } from "./constants.js";
+import type { Backend } from "./backends/backend.js";
+import { HealthMonitor } from "./backends/health.js";
+import { BackendSet } from "./backends/set.js";
+import type { ShimConfig } from "./config/types.js";
+import { OwnershipIndex } from "./index/ownership.js";
+import { createLogger, type Logger } from "./log.js";
+import { ShimMetrics, startMetricsServer } from "./metrics.js";
+import type { ShimEvents, ShimServices } from "./routing/context.js";
+import { ImageCredentials } from "./routing/image-credentials.js";
+import { LastKnownGood } from "./routing/last-known-good.js";
+import { CallGate } from "./server/gate.js";
+import { bindUnix, buildServer } from "./server/server.js";
+import {
+  applySocketPermissions,
+  prepareSocketPath,
+  removeSocket,
+  withPrivateUmask,
+} from "./server/socket.js";
+
+export interface StartOptions {
+  logger?: Logger;
+}
+
+export interface Shim {
+  readonly socketPath: string;
+  /** "unix:///path": what a CRI client (or the kubelet) is pointed at. */
+  readonly endpoint: string;
+  readonly metricsPort: number | undefined;
+  readonly services: ShimServices;
+  /** Applies a new backend map (SIGHUP). Socket settings need a restart and are only warned about. */
+  reload(config: ShimConfig): Promise<void>;
+  /** Refuses new calls, drains in-flight ones (bounded by drain_timeout), removes the socket. */
+  stop(): Promise<void>;
+}
+
+export async function startShim(initial: ShimConfig, options: StartOptions = {}): Promise<Shim> {
+  let config = initial;
+  const log = options.logger ?? createLogger(config.logLevel);
+  for (const w of config.warnings) log.warn(w);
+  const metrics = new ShimMetrics();
+  const events = new EventEmitter() as EventEmitter & ShimEvents;
+  events.setMaxListeners(0);
+  const health = new HealthMonitor(config.checkIntervalMs);
+  const backends = new BackendSet([]);
+  const index = new OwnershipIndex(
+    () => backends.all(),
+    (name) => backends.get(name),
+  );
+  metrics.setIndexSource(() => index.sizes());
+  const services: ShimServices = {
+    backends,
+    index,
+    health,
+    lastKnownGood: new LastKnownGood(config.listStalenessMs),
+    credentials: new ImageCredentials(),
+    config: () => config,
+    log,
+    metrics,
+    events,
+  };
+
+  const adopt = (b: Backend): void => {
+    b.onStateChange((backend, state, reason) => {
+      metrics.setBackendUp(backend.name, state === "up");
+      if (state === "down")
+        log.warn({ backend: backend.name, endpoint: backend.config.endpoint.text, reason }, "backend down");
+      if (state === "up") {
+        log.info({ backend: backend.name, endpoint: backend.config.endpoint.text }, "backend up");
+        events.emit("backend-up", backend);
+        // Pick up what the backend runs now (it may have restarted, or been down when we started).
+        void index.rebuild(undefined, [backend]);
+      }
+    });
+  };
+  const watchAll = (list: readonly Backend[]): Promise<void[]> =>
+    Promise.all(list.map((b) => health.watch(b)));
+
+  const { added } = backends.reconcile(config.backends);
+  added.forEach(adopt);
+
+  const gate = new CallGate();
+  const server = buildServer(services, gate);
+  const socketPath = config.socket.path;
+  await prepareSocketPath(socketPath);
+  await withPrivateUmask(() => bindUnix(server, socketPath));
+  await applySocketPermissions(socketPath, config.socket.mode, config.socket.group);
+
+  await watchAll(added);
+  const unanswered = await index.rebuild(STARTUP_PROBE_TIMEOUT_MS);
+  if (unanswered.length > 0)
+    log.warn({ backends: unanswered }, "index: these backends could not be listed at start");
+  gate.open();
+
+  const metricsServer = config.metricsListen
+    ? await startMetricsServer(metrics, config.metricsListen)
+    : undefined;
+  log.info(
+    {
+      socket: socketPath,
+      backends: backends
+        .all()
+        .map((b) => ({ name: b.name, endpoint: b.config.endpoint.text, state: b.state })),
+      index: index.sizes(),
+      metrics: metricsServer ? `${config.metricsListen?.host}:${metricsServer.port}` : "off",
+    },
+    "hydra-shim ready",
+  );
+
+  let stopping: Promise<void> | undefined;
+  return {
+    socketPath,
+    endpoint: `unix://${socketPath}`,
+    metricsPort: metricsServer?.port,
+    services,
+    async reload(next: ShimConfig): Promise<void> {
+      if (next.socket.path !== config.socket.path || next.socket.mode !== config.socket.mode) {
+        log.warn("socket settings changed: restart hydra-shim to apply them");
+      }
+      const result = backends.reconcile(next.backends);
+      for (const b of result.removed) {
+        health.unwatch(b);
+        if (!backends.get(b.name)) index.forgetBackend(b.name);
+        services.lastKnownGood.forgetBackend(b.name);
+      }
+      config = { ...next, socket: config.socket };
+      log.level = next.logLevel;
+      services.lastKnownGood.setStaleness(next.listStalenessMs);
+      result.added.forEach(adopt);
+      await watchAll(result.added);
+      await index.rebuild(STARTUP_PROBE_TIMEOUT_MS, result.added);
+      log.info(
+        {
+          added: result.added.map((b) => b.name),
+          removed: result.removed.map((b) => b.name),
+          backends: backends.names(),
+        },
+        "backend map reloaded",
+      );
+    },
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        gate.beginDrain();
+        events.emit("shutdown");
+        const drained = await gate.waitIdle(config.drainTimeoutMs);
+        if (!drained)
+          log.warn({ inFlight: gate.inFlight }, "drain timeout: cancelling the calls still in flight");
+        await shutdownServer(server, drained);
+        health.stop();
+        backends.close();
+        await metricsServer?.close();
+        await removeSocket(socketPath);
+        log.info("hydra-shim stopped");
+        log.flush?.();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function shutdownServer(server: grpc.Server, graceful: boolean): Promise<void> {
+  if (!graceful) {
+    server.forceShutdown();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => server.tryShutdown(() => resolve()));
+}

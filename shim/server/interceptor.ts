@@ -1,0 +1,145 @@
+// The one layer between grpc-js and the routing strategies: refuses calls before ready, gives each
+// call a request id, maps whatever a strategy throws to a gRPC status (toStatus), relays the
+// backend's initial metadata and trailers, logs enter/leave at debug and records metrics.
+import * as grpc from "@grpc/grpc-js";
+import { performance } from "node:perf_hooks";
+import type { UnaryReply } from "../backends/backend.js";
+import { toStatus } from "../errors.js";
+import type { Route, ShimServices, StreamCtx, UnaryCtx } from "../routing/context.js";
+import { methodPath, type CriMethod } from "../routing/methods.js";
+import type { CallGate } from "./gate.js";
+
+let nextRequestId = 0;
+
+function userAgentOf(md: grpc.Metadata): string | undefined {
+  const v = md.get("user-agent")[0];
+  return typeof v === "string" ? v : undefined;
+}
+
+function finish(
+  s: ShimServices,
+  method: CriMethod,
+  backend: string,
+  id: number,
+  t0: number,
+  code: grpc.status,
+  err?: unknown,
+): void {
+  const seconds = (performance.now() - t0) / 1000;
+  s.metrics.observe(method, backend, seconds);
+  if (code !== grpc.status.OK) s.metrics.error(method, grpc.status[code] ?? String(code));
+  if (code === grpc.status.INTERNAL) {
+    s.log.error({ req: id, method, backend, err }, "call failed inside hydra-shim");
+  } else if (s.log.isLevelEnabled("debug")) {
+    s.log.debug(
+      {
+        req: id,
+        method,
+        backend,
+        ms: seconds * 1000,
+        code: grpc.status[code],
+        err: err instanceof Error ? err.message : undefined,
+      },
+      "leave",
+    );
+  }
+}
+
+export function unaryHandler(
+  method: CriMethod,
+  route: Extract<Route, { unary: unknown }>,
+  s: ShimServices,
+  gate: CallGate,
+): grpc.handleUnaryCall<Buffer, Buffer> {
+  const path = methodPath(method);
+  return (call, callback) => {
+    const refused = gate.refusal();
+    if (refused) {
+      callback(refused);
+      return;
+    }
+    gate.enter();
+    const id = ++nextRequestId;
+    const t0 = performance.now();
+    const ctx: UnaryCtx = {
+      method,
+      path,
+      request: call.request,
+      call,
+      userAgent: userAgentOf(call.metadata),
+      backend: "",
+    };
+    if (s.log.isLevelEnabled("debug")) s.log.debug({ req: id, method, bytes: call.request.length }, "enter");
+    let pending: Promise<UnaryReply>;
+    try {
+      pending = route.unary(ctx, s);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (reply) => {
+        if (reply.header) call.sendMetadata(reply.header);
+        callback(null, reply.message, reply.trailer);
+        gate.leave();
+        finish(s, method, ctx.backend, id, t0, grpc.status.OK);
+      },
+      (err: unknown) => {
+        const st = toStatus(err);
+        callback({ code: st.code, details: st.details, metadata: st.metadata ?? new grpc.Metadata() });
+        gate.leave();
+        finish(s, method, ctx.backend, id, t0, st.code, err);
+      },
+    );
+  };
+}
+
+export function streamHandler(
+  method: CriMethod,
+  route: Extract<Route, { stream: unknown }>,
+  s: ShimServices,
+  gate: CallGate,
+): grpc.handleServerStreamingCall<Buffer, Buffer> {
+  const path = methodPath(method);
+  return (call) => {
+    const refused = gate.refusal();
+    if (refused) {
+      // grpc-js ends a server stream with the status of an emitted error.
+      call.emit("error", Object.assign(new Error(refused.details), refused));
+      return;
+    }
+    gate.enter();
+    const id = ++nextRequestId;
+    const t0 = performance.now();
+    const ctx: StreamCtx = {
+      method,
+      path,
+      request: call.request,
+      call,
+      userAgent: userAgentOf(call.metadata),
+      backend: "",
+    };
+    if (s.log.isLevelEnabled("debug")) s.log.debug({ req: id, method }, "enter stream");
+    let pending: Promise<void>;
+    try {
+      pending = route.stream(ctx, s);
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      () => {
+        call.end();
+        gate.leave();
+        finish(s, method, ctx.backend, id, t0, grpc.status.OK);
+      },
+      (err: unknown) => {
+        const st = toStatus(err);
+        call.emit(
+          "error",
+          Object.assign(new Error(st.details), { code: st.code, details: st.details, metadata: st.metadata }),
+        );
+        gate.leave();
+        finish(s, method, ctx.backend, id, t0, st.code, err);
+      },
+    );
+  };
+}
