@@ -41,11 +41,12 @@ export function criMethod(name: string): CriMethod {
   return m;
 }
 
-/** Encodes a request from a plain object (protobufjs JSON names, camelCase or as in the proto). */
+/**
+ * Encodes a request from a plain object with the proto's field names; enums by name or number.
+ * (protobufjs' verify() wants enum numbers, so fromObject, which takes both, is the check.)
+ */
 export function encodeRequest(method: string, body: Record<string, unknown> = {}): Buffer {
   const { request } = criMethod(method);
-  const invalid = request.verify(body);
-  if (invalid) throw new Error(`bad ${method} request: ${invalid}`);
   return Buffer.from(request.encode(request.fromObject(body)).finish());
 }
 

@@ -12,6 +12,8 @@ describe("selfTimes", () => {
         { id: 3, callFrame: frame("forward", "file:///repo/shim/server/unary.ts", 9) },
         { id: 4, callFrame: frame("write", "file:///repo/node_modules/@grpc/grpc-js/build/src/x.js", 1) },
       ],
+      startTime: 0,
+      endTime: 1400,
       samples: [2, 3, 3, 4, 2],
       timeDeltas: [500, 100, 200, 100, 500],
     };
@@ -26,6 +28,21 @@ describe("selfTimes", () => {
       { area: "shim/server", selfPct: 75 },
       { area: "@grpc", selfPct: 25 },
     ]);
+  });
+
+  it("counts only the samples inside the window", () => {
+    const p: CpuProfile = {
+      nodes: [
+        { id: 1, callFrame: frame("import", "node:internal/modules/esm/loader", 1) },
+        { id: 2, callFrame: frame("forward", "file:///repo/shim/server/unary.ts", 9) },
+      ],
+      startTime: 1000,
+      endTime: 1400,
+      samples: [1, 1, 2, 2],
+      timeDeltas: [100, 100, 100, 100], // at 1100, 1200, 1300, 1400
+    };
+    const r = selfTimes(p, "/repo", { fromUs: 1250, toUs: 2000 });
+    expect(r.top.map((t) => [t.fn, t.selfUs])).toEqual([["forward", 200]]);
   });
 
   it("shortens node_modules and repository paths", () => {

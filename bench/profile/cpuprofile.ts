@@ -13,8 +13,17 @@ interface ProfileNode {
 }
 export interface CpuProfile {
   nodes: ProfileNode[];
+  /** Microseconds on the monotonic clock (the same clock as process.hrtime on Linux). */
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/** A window on the monotonic clock, µs: only samples inside it count (start-up is not the hot path). */
+export interface Window {
+  fromUs: number;
+  toUs: number;
 }
 
 export interface SelfTime {
@@ -42,14 +51,18 @@ export function shortenUrl(url: string, repoRoot: string): string {
 export function selfTimes(
   p: CpuProfile,
   repoRoot: string,
+  window?: Window,
 ): { busyUs: number; idleUs: number; top: SelfTime[] } {
   const frames = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
   const byFn = new Map<string, { fn: string; url: string; selfUs: number }>();
   let idleUs = 0;
   let busyUs = 0;
+  let t = p.startTime;
   p.samples.forEach((id, i) => {
     // timeDeltas[i] is the time before sample i; attributing it to sample i is V8's own convention.
     const dt = Math.max(0, p.timeDeltas[i] ?? 0);
+    t += dt;
+    if (window && (t < window.fromUs || t > window.toUs)) return;
     const f = frames.get(id);
     if (!f) return;
     if (f.functionName === "(idle)") {
@@ -75,7 +88,7 @@ export function selfTimeByArea(top: readonly SelfTime[]): { area: string; selfPc
   const areas = new Map<string, number>();
   for (const t of top) {
     const area = t.url.startsWith("shim/")
-      ? t.url.split("/").slice(0, 2).join("/")
+      ? t.url.replace(/:\d+$/, "").split("/").slice(0, 2).join("/")
       : t.url.startsWith("node:") || t.url === ""
         ? t.fn.startsWith("(")
           ? t.fn
@@ -88,10 +101,13 @@ export function selfTimeByArea(top: readonly SelfTime[]): { area: string; selfPc
     .sort((a, b) => b.selfPct - a.selfPct);
 }
 
-/** The newest .cpuprofile in a directory (node names them CPU.<date>.<pid>...). */
+/**
+ * The newest main-thread .cpuprofile in a directory. Node names them
+ * CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; loader and worker threads write their own (thread ≠ 0).
+ */
 export function loadNewestProfile(dir: string): { file: string; profile: CpuProfile } | undefined {
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile"))
+    .filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f))
     .sort();
   const last = files.at(-1);
   if (!last) return undefined;
