@@ -36,6 +36,12 @@ const CONFIG_HELP = `Configuration (precedence: flags > environment > --config f
   --config FILE        YAML file of VARIABLE: value (the variables of start-vm.sh, see 'config --list')
   --set NAME=VALUE     set any variable (repeatable)
   --image-dir DIR      DEFAULT_DIR_IMAGE       --state-dir DIR   HYDRA_STATE_DIR
+  --bare-kernel        RUN_BARE_KERNEL=1 (boot the RIMD kernel + initrd instead of the cloud image)
+  --cpus N             KVM_CPU                 --memory SIZE     KVM_MEMORY (2 = 2 GiB, or 512M)
+  --ssh-port PORT      DEFAULT_KVM_HOST_SSHD_PORT
+  --cri-port PORT      DEFAULT_KVM_HOST_CONTAINERD_PORT
+  --stream-port PORT   DEFAULT_KVM_HOST_STREAM_PORT
+  --accel MODE         KVM_ACCEL: auto, kvm, hvf, tcg
   --debug              DEBUG=1`;
 
 interface Command {
@@ -62,11 +68,25 @@ const COMMON_OPTIONS: Command["options"] = {
   set: { type: "string", multiple: true },
   "image-dir": { type: "string" },
   "state-dir": { type: "string" },
+  "bare-kernel": { type: "boolean" },
+  cpus: { type: "string" },
+  memory: { type: "string" },
+  "ssh-port": { type: "string" },
+  "cri-port": { type: "string" },
+  "stream-port": { type: "string" },
+  accel: { type: "string" },
   debug: { type: "boolean" },
 };
 const COMMON_FLAG_VARS: Command["flagVars"] = {
   "image-dir": ["DEFAULT_DIR_IMAGE"],
   "state-dir": ["HYDRA_STATE_DIR"],
+  "bare-kernel": ["RUN_BARE_KERNEL", "1"],
+  cpus: ["KVM_CPU"],
+  memory: ["KVM_MEMORY"],
+  "ssh-port": ["DEFAULT_KVM_HOST_SSHD_PORT"],
+  "cri-port": ["DEFAULT_KVM_HOST_CONTAINERD_PORT"],
+  "stream-port": ["DEFAULT_KVM_HOST_STREAM_PORT"],
+  accel: ["KVM_ACCEL"],
   debug: ["DEBUG", "1"],
 };
 
@@ -81,36 +101,16 @@ RuntimeReady. Running it again while the VM runs only checks readiness.
 
   -d, --daemonize      run QEMU in the background (KVM_DAEMONIZE=1); default: console on this terminal
   --dry-run            print the QEMU command (shell-quoted) and exit (DRY_RUN_ONLY=1)
-  --timeout SECONDS    how long to wait for readiness (HYDRA_UP_TIMEOUT)
-  --bare-kernel        boot the RIMD kernel + initrd (RUN_BARE_KERNEL=1)
-  --cpus N             KVM_CPU                 --memory SIZE      KVM_MEMORY (2 = 2 GiB, or 512M)
-  --ssh-port PORT      DEFAULT_KVM_HOST_SSHD_PORT
-  --cri-port PORT      DEFAULT_KVM_HOST_CONTAINERD_PORT
-  --stream-port PORT   DEFAULT_KVM_HOST_STREAM_PORT
-  --accel MODE         KVM_ACCEL: auto, kvm, hvf, tcg`,
+  --timeout SECONDS    how long to wait for readiness (HYDRA_UP_TIMEOUT)`,
     options: {
       daemonize: { type: "boolean", short: "d" },
       "dry-run": { type: "boolean" },
       timeout: { type: "string" },
-      "bare-kernel": { type: "boolean" },
-      cpus: { type: "string" },
-      memory: { type: "string" },
-      "ssh-port": { type: "string" },
-      "cri-port": { type: "string" },
-      "stream-port": { type: "string" },
-      accel: { type: "string" },
     },
     flagVars: {
       daemonize: ["KVM_DAEMONIZE", "1"],
       "dry-run": ["DRY_RUN_ONLY", "1"],
       timeout: ["HYDRA_UP_TIMEOUT"],
-      "bare-kernel": ["RUN_BARE_KERNEL", "1"],
-      cpus: ["KVM_CPU"],
-      memory: ["KVM_MEMORY"],
-      "ssh-port": ["DEFAULT_KVM_HOST_SSHD_PORT"],
-      "cri-port": ["DEFAULT_KVM_HOST_CONTAINERD_PORT"],
-      "stream-port": ["DEFAULT_KVM_HOST_STREAM_PORT"],
-      accel: ["KVM_ACCEL"],
     },
     async run(ctx) {
       const loaded = ctx.load();
@@ -230,11 +230,9 @@ Runs the system ssh client against 127.0.0.1:DEFAULT_KVM_HOST_SSHD_PORT as VM_US
 
 Fetches DEFAULT_IMAGE from DEFAULT_IMAGE_SOURCE_URL into DEFAULT_DIR_IMAGE (resuming an
 interrupted download, verifying it against SHA512SUMS or DEFAULT_IMAGE_DIGEST, decompressing
-.zip/.gz/.bz2/.xz), or with RUN_BARE_KERNEL the RIMD artifacts. A present image is not fetched again.
-
-  --bare-kernel        the RIMD artifacts (RUN_BARE_KERNEL=1)`,
-    options: { "bare-kernel": { type: "boolean" } },
-    flagVars: { "bare-kernel": ["RUN_BARE_KERNEL", "1"] },
+.zip/.gz/.bz2/.xz), or with RUN_BARE_KERNEL the RIMD artifacts. A present image is not fetched again.`,
+    options: {},
+    flagVars: {},
     async run(ctx) {
       if (ctx.positionals[0] !== "pull" || ctx.positionals.length !== 1) {
         throw new UsageError("usage: hydra-launcher image pull [options]");

@@ -1,0 +1,134 @@
+// Real QEMU: the launcher boots the locally built test guest (RUN_BARE_KERNEL, TCG here) as a
+// daemon on free loopback ports, and `up` returns only once CRI answers Version and Status.
+// Also: status --json, idempotent up, no secret in QEMU's argv, down frees the ports.
+import { execa } from "execa";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { portFree } from "../../launcher/vm/health.js";
+import { criClient } from "../harness/cri-client.js";
+import { freePort } from "../harness/ports.js";
+import { buildTestGuest } from "../guest/build.js";
+
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
+const TSX = path.join(REPO, "node_modules/.bin/tsx");
+const CLI = path.join(REPO, "launcher/cli.ts");
+const SECRET = "never-on-argv-7f3a";
+
+let tmp: string;
+let ports: { ssh: number; cri: number; stream: number };
+let baseArgs: string[];
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  execa(TSX, [CLI, ...args, ...baseArgs], { reject: false, env: { ...env }, cwd: tmp, all: true });
+
+function pidOf(): number {
+  return Number(fs.readFileSync(path.join(tmp, "img/vm/qemu.pid"), "utf8").trim());
+}
+
+beforeAll(async () => {
+  const guest = await buildTestGuest({ log: () => {} });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hydra-lb-"));
+  ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
+  baseArgs = [
+    "--image-dir",
+    path.join(tmp, "img"),
+    "--bare-kernel",
+    "--ssh-port",
+    String(ports.ssh),
+    "--cri-port",
+    String(ports.cri),
+    "--stream-port",
+    String(ports.stream),
+    "--memory",
+    "1G",
+    "--set",
+    `RIMD_ARTIFACT_URL=file://${guest.dir}`,
+    "--set",
+    "DEFAULT_RIMD_KERNEL_FILENAME=vmlinux",
+    "--set",
+    "DEFAULT_RIMD_IMAGE_FILENAME=initramfs.cpio",
+    "--set",
+    `DIR_K3S_VAR=${path.join(tmp, "k3s")}`,
+  ];
+});
+
+afterAll(async () => {
+  if (!tmp) return;
+  await cli(["down", "--timeout", "0"]);
+  try {
+    process.kill(pidOf(), "SIGKILL");
+  } catch {
+    // already gone
+  }
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("hydra-launcher with the test guest under real QEMU", () => {
+  it("up -d returns once CRI answers; status, idempotent up, no secret on argv; down frees the ports", async () => {
+    const start = Date.now();
+    const up = await cli(["up", "-d", "--timeout", "600"], {
+      VM_PASSWORD: SECRET,
+      RIMD_ARTIFACT_URL_TOKEN: SECRET,
+    });
+    const upMs = Date.now() - start;
+    expect(up.exitCode, up.all).toBe(0);
+    expect(up.all).toMatch(/cri: ready after/);
+
+    // CRI answers right away on the host forward.
+    const cri = criClient(`127.0.0.1:${ports.cri}`);
+    try {
+      const version = await cri.runtime.Version!({ version: "v1" });
+      expect(version.runtime_name).toBe("containerd");
+      const status = await cri.runtime.Status!({});
+      const ready = (status.status.conditions as { type: string; status: boolean }[]).find(
+        (c) => c.type === "RuntimeReady",
+      );
+      expect(ready?.status).toBe(true);
+    } finally {
+      cri.close();
+    }
+
+    const status = await cli(["status", "--json"]);
+    expect(status.exitCode).toBe(0);
+    const s = JSON.parse(status.stdout) as Record<string, unknown>;
+    expect(s).toMatchObject({
+      state: "running",
+      criReachable: true,
+      sshReachable: true,
+      mode: "bare-kernel",
+    });
+    expect(s.ports).toEqual(ports);
+    expect(["tcg", "kvm"]).toContain(s.accel);
+
+    const pid = pidOf();
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    expect(cmdline).toContain("qemu-system");
+    expect(cmdline).not.toContain(SECRET);
+    expect(cmdline).toContain(`hostfwd=tcp:127.0.0.1:${ports.cri}-:35000`);
+
+    const again = await cli(["up", "-d", "--timeout", "60"]);
+    expect(again.exitCode, again.all).toBe(0);
+    expect(again.all).toMatch(/already running/);
+    expect(pidOf()).toBe(pid);
+
+    const state = JSON.parse(fs.readFileSync(path.join(tmp, "img/vm/state.json"), "utf8")) as {
+      launcherOverheadMs: number;
+    };
+    console.log(
+      `[launcher-boot] up -d → CRI ready: ${(upMs / 1000).toFixed(1)} s (${s.accel}); ` +
+        `launcher start → QEMU exec: ${state.launcherOverheadMs} ms`,
+    );
+
+    const down = await cli(["down", "--timeout", "60"]);
+    expect(down.exitCode, down.all).toBe(0);
+    expect(down.all).toMatch(/VM stopped/);
+    for (const port of Object.values(ports)) expect(await portFree("127.0.0.1", port)).toBe(true);
+    const after = await cli(["status", "--json"]);
+    expect(after.exitCode).toBe(7);
+    expect(JSON.parse(after.stdout)).toMatchObject({ state: "stopped" });
+    expect((await cli(["down"])).all).toMatch(/not running/);
+  });
+});
