@@ -16,7 +16,6 @@ import {
   renderCniConflist,
   renderContainerdConfig,
   slotBridge,
-  slotNetwork,
   slotSubnet,
   TIMEOUTS,
   type InstanceLayout,
@@ -159,7 +158,7 @@ function installExitHook(): void {
 async function collectStaleSlots(baseDir: string): Promise<void> {
   for (const s of await staleSlots(baseDir, TIMEOUTS.staleAfterMs)) {
     try {
-      forceCleanup({ dir: s.dir, bridge: slotBridge(s.slot), network: slotNetwork(s.slot) }, TIMEOUTS);
+      forceCleanup({ dir: s.dir, bridge: slotBridge(s.slot) }, TIMEOUTS);
     } catch (err) {
       // someone else's leftovers: report, never fail this start because of them
       console.warn(`hydra test harness: stale ${s.dir} (owner ${s.owner?.name ?? "?"}): ${String(err)}`);
@@ -398,7 +397,7 @@ class Instance implements ContainerdInstance {
     for (const child of [this.containerd, this.socat]) {
       if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
-    forceCleanup({ dir: this.dir, bridge: this.bridge, network: slotNetwork(this.slot) }, TIMEOUTS);
+    forceCleanup({ dir: this.dir, bridge: this.bridge }, TIMEOUTS);
   }
 
   pids(): InstancePids {

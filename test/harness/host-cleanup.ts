@@ -1,6 +1,6 @@
 // Finding and removing what a test containerd instance left on the host: processes (containerd,
 // its shims, their containers, socat, ctr), mounts (snapshots, network namespaces), the bridge,
-// the CNI result cache, the directory. Synchronous on purpose: the same code runs from a
+// libcni's result cache, the directory. Synchronous on purpose: the same code runs from a
 // process "exit" hook, where nothing asynchronous completes.
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -134,15 +134,23 @@ export function deleteLink(name: string): void {
   }
 }
 
-export function removeCniResults(network: string, cacheDir = CNI_RESULT_CACHE): void {
+/**
+ * libcni caches each ADD result (one file per network and interface: the bridge and containerd's
+ * own loopback) until DEL, which never comes for a pod whose containerd was killed. The files name
+ * the sandbox's netns path, which lives under the instance's state dir.
+ */
+export function removeCniResults(dir: string, cacheDir = CNI_RESULT_CACHE): void {
   let entries: string[];
   try {
     entries = fs.readdirSync(cacheDir);
   } catch {
     return; // no cache dir: nothing cached
   }
-  for (const e of entries)
-    if (e.startsWith(`${network}-`)) fs.rmSync(path.join(cacheDir, e), { force: true });
+  const needle = JSON.stringify(dir.endsWith("/") ? dir : `${dir}/`).slice(1, -1);
+  for (const e of entries) {
+    const file = path.join(cacheDir, e);
+    if (readOr(file, "").includes(needle)) fs.rmSync(file, { force: true });
+  }
 }
 
 export interface Leftovers {
@@ -168,13 +176,13 @@ export class CleanupError extends Error {
  * cache, then the dir itself. The dir is never deleted while something is still mounted in it.
  */
 export function forceCleanup(
-  target: { dir: string; bridge: string; network: string },
+  target: { dir: string; bridge: string },
   timing: { killWaitMs: number; pollMs: number },
 ): void {
   const processes = killProcessesUnder(target.dir, timing.killWaitMs, timing.pollMs);
   const mounts = unmountUnder(target.dir);
   deleteLink(target.bridge);
-  removeCniResults(target.network);
+  removeCniResults(target.dir);
   if (processes.length || mounts.length) throw new CleanupError(target.dir, { processes, mounts });
   fs.rmSync(target.dir, { recursive: true, force: true });
 }

@@ -186,7 +186,10 @@ describe("containerd harness", () => {
     await expectUnavailable(client(`127.0.0.1:${inst.tcpPort}`)); // the bridge refuses, it does not hang
     await timed("restart", () => inst.restart());
     const after = client(`127.0.0.1:${inst.tcpPort}`);
-    const { items } = await rt(after).ListPodSandbox({});
+    // grpc-js shares one connection per target between clients: it may still be in reconnect backoff
+    const { items } = await eventually("ListPodSandbox through the bridge after restart", () =>
+      rt(after).ListPodSandbox({}),
+    );
     expect((items as Msg[]).map((p) => p.id)).toContain(pod.podId);
     const status = await rt(after).ContainerStatus({ container_id: pod.containerId });
     expect(status.status?.state).toBe("CONTAINER_RUNNING");
@@ -208,6 +211,7 @@ describe("containerd harness", () => {
       expect(existsSync(inst.dir)).toBe(false);
       expect(existsSync(`/sys/class/net/${inst.bridge}`)).toBe(false);
       expect(inst.pids().all).toEqual([]);
+      expect(await cniResultsMentioning(inst.dir)).toEqual([]);
     }
   });
 });
@@ -247,7 +251,16 @@ const childExit = (child: ChildProcess): Promise<void> =>
     ? Promise.resolve()
     : new Promise((resolve) => child.once("exit", () => resolve()));
 
-function expectGone(info: ChildInstance): void {
+/** libcni result cache files that still name a path of the instance. */
+async function cniResultsMentioning(dir: string): Promise<string[]> {
+  const cache = "/var/lib/cni/results";
+  const files = await fs.readdir(cache).catch(() => [] as string[]);
+  const texts = await Promise.all(files.map((f) => fs.readFile(path.join(cache, f), "utf8").catch(() => "")));
+  return files.filter((_f, i) => texts[i]!.includes(`${dir}/`));
+}
+
+async function expectGone(info: ChildInstance): Promise<void> {
+  expect(await cniResultsMentioning(info.dir)).toEqual([]);
   expect(processesUnder(info.dir)).toEqual([]);
   expect(info.pids.filter((pid) => processAlive(pid))).toEqual([]); // zombies wait for init: dead
   expect(mountsUnder(info.dir)).toEqual([]);
@@ -263,7 +276,7 @@ describe("cleanup when the owning process dies", () => {
   it("exit hook: process.exit() without stop()", async () => {
     const { info, child } = await runChild("exit", baseDir);
     await childExit(child);
-    expectGone(info);
+    await expectGone(info);
   });
 
   it("signal hook: SIGTERM", async () => {
@@ -271,7 +284,7 @@ describe("cleanup when the owning process dies", () => {
     child.kill("SIGTERM");
     await childExit(child);
     expect(child.signalCode).toBe("SIGTERM");
-    expectGone(info);
+    await expectGone(info);
   });
 
   it("SIGKILL: the next start collects the orphaned instance", async () => {
@@ -283,7 +296,7 @@ describe("cleanup when the owning process dies", () => {
       startContainerd({ name: "collector", baseDir, images: false }),
     );
     try {
-      expectGone(info);
+      await expectGone(info);
     } finally {
       await collector.stop();
     }
