@@ -49,8 +49,11 @@ function checkOrigin(what: string, url: string, origin: string): void {
 
 /** Pids whose command line holds the marker, inside the guest (over the launcher's ssh). */
 export async function guestProcessesWith(stack: Stack, marker: string): Promise<number[]> {
-  // grep -l lists /proc/<pid>/cmdline files; the [0-9] keeps grep's own /proc/self out of the answer
-  const out = await vmShell(stack.vm, `grep -l -s -F '${marker}' /proc/[0-9]*/cmdline || true`);
+  // the last character in brackets keeps the literal marker out of this command's own command
+  // line (the guest shell running it would match itself); busybox grep -F misses text in files
+  // holding NULs such as /proc/<pid>/cmdline, so this is a (safe: [a-z0-9-]) regular expression
+  const pattern = `${marker.slice(0, -1)}[${marker.slice(-1)}]`;
+  const out = await vmShell(stack.vm, `grep -l -s '${pattern}' /proc/[0-9]*/cmdline || true`);
   return out
     .split("\n")
     .map((l) => /^\/proc\/(\d+)\/cmdline$/.exec(l.trim())?.[1])
