@@ -54,11 +54,12 @@ function crossFieldIssues(raw: RawConfig): ConfigIssue[] {
 
 /** Parses and validates config text; `source` names it in messages. Never throws. */
 export function parseConfig(text: string, source: string): ConfigResult {
-  const doc = parseDocument(text, { prettyErrors: false });
+  const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const issues = doc.errors.map((e) => ({
       path: "",
-      message: `YAML: ${e.message.split("\n")[0]}${e.linePos ? ` (line ${e.linePos[0].line})` : ""}`,
+      // prettyErrors puts "at line L, column C" in the first line of the message.
+      message: `YAML: ${e.message.split("\n")[0]}`,
     }));
     return { ok: false, error: new ConfigError(source, issues) };
   }
