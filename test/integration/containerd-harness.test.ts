@@ -14,7 +14,16 @@ import {
   type ContainerdInstance,
 } from "../harness/containerd.js";
 import { mountsUnder, processAlive, processesUnder } from "../harness/host-cleanup.js";
-import { cidrsOverlap } from "../harness/slots.js";
+import { cidrRange, cidrsOverlap } from "../harness/slots.js";
+import {
+  chooseSnapshotter,
+  instanceLayout,
+  renderContainerdConfig,
+  SLOT_COUNT,
+  slotBridge,
+  slotSubnet,
+} from "../harness/containerd-layout.js";
+import { busyboxRootfs } from "../fixtures/oci/rootfs.js";
 import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE, REPO_ROOT } from "../fixtures/oci-images.js";
 
 type RuntimeMethod =
@@ -26,6 +35,7 @@ type RuntimeMethod =
   | "ListPodSandbox"
   | "CreateContainer"
   | "StartContainer"
+  | "StopContainer"
   | "ContainerStatus"
   | "ExecSync";
 const rt = (c: CriClient) => c.runtime as Record<RuntimeMethod, CallFn>;
@@ -106,6 +116,66 @@ async function expectUnavailable(c: CriClient): Promise<void> {
   });
 }
 
+// The pure parts, here because the unit project does not look into test/harness or test/fixtures.
+describe("harness helpers", () => {
+  it("gives every slot its own /24 inside 10.240.0.0/12 and a valid interface name", () => {
+    const subnets = Array.from({ length: SLOT_COUNT }, (_, i) => slotSubnet(i));
+    expect(new Set(subnets).size).toBe(SLOT_COUNT);
+    for (const n of subnets) expect(cidrsOverlap(n, "10.240.0.0/12")).toBe(true);
+    expect(cidrsOverlap(slotSubnet(0), slotSubnet(1))).toBe(false);
+    expect(slotBridge(SLOT_COUNT - 1).length).toBeLessThanOrEqual(15);
+    expect(() => slotSubnet(SLOT_COUNT)).toThrow(RangeError);
+  });
+
+  it("parses CIDRs and host routes' plain addresses", () => {
+    expect(cidrsOverlap("10.0.0.0/8", "10.255.1.0/24")).toBe(true);
+    expect(cidrsOverlap("192.0.2.2", "192.0.2.0/24")).toBe(true);
+    expect(cidrsOverlap("192.0.2.0/24", "192.0.3.0/24")).toBe(false);
+    expect(() => cidrRange("10.0.0/8")).toThrow(/bad IPv4 CIDR/);
+  });
+
+  it("finds mounts under a dir, decoding /proc/mounts escapes, and no others", () => {
+    const text = [
+      "overlay /var/tmp/x/n1/state/a\\040b/rootfs overlay rw 0 0",
+      "nsfs /var/tmp/x/n1/state/netns/cni-1 nsfs rw 0 0",
+      "overlay /var/tmp/x/n10/state/c/rootfs overlay rw 0 0",
+    ].join("\n");
+    expect(mountsUnder("/var/tmp/x/n1", text)).toEqual([
+      "/var/tmp/x/n1/state/a b/rootfs",
+      "/var/tmp/x/n1/state/netns/cni-1",
+    ]);
+  });
+
+  it("picks the native snapshotter on overlayfs only", () => {
+    expect(chooseSnapshotter(0x794c7630)).toBe("native");
+    expect(chooseSnapshotter(0xef53)).toBe("overlayfs"); // ext4
+  });
+
+  it("renders a config with the settings this host needs", () => {
+    const toml = renderContainerdConfig({
+      layout: instanceLayout("/var/tmp/x/n7"),
+      snapshotter: "overlayfs",
+      streamPort: 40123,
+      sandboxImage: PAUSE_IMAGE,
+    });
+    for (const line of [
+      "version = 2",
+      "restrict_oom_score_adj = true",
+      `sandbox_image = "${PAUSE_IMAGE}"`,
+      'stream_server_port = "40123"',
+      'address = "/var/tmp/x/n7/containerd.sock"',
+      'conf_dir = "/var/tmp/x/n7/cni/net.d"',
+      "netns_mounts_under_state_dir = true",
+    ]) {
+      expect(toml).toContain(line);
+    }
+  });
+
+  it("refuses a busybox without the applets tests need, naming them", () => {
+    expect(() => busyboxRootfs(["bin/sh", "bin/echo"], "/x/busybox")).toThrow(/lacks applets sleep, cat/);
+  });
+});
+
 describe("test images", () => {
   it("are deterministic, cached and safe to build concurrently", async () => {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "hydra-images-"));
@@ -170,6 +240,25 @@ describe("containerd harness", () => {
   it("runs a pod lifecycle on the unix socket of each instance", async () => {
     await podLifecycle(client(unixInst!.grpcTarget), unixInst!, "pod-unix");
     await podLifecycle(client(tcpInst!.grpcTarget), tcpInst!, "pod-tcp-inst");
+  });
+
+  it("pause image: exits 0 on SIGTERM (StopContainer), not after the kill timeout", async () => {
+    const c = client(unixInst!.grpcTarget);
+    const sandboxConfig = podSandboxConfig("pause-check");
+    const { pod_sandbox_id } = await rt(c).RunPodSandbox({ config: sandboxConfig });
+    const config = busyboxContainerConfig("pause", [], { image: PAUSE_IMAGE });
+    const { container_id } = await rt(c).CreateContainer({
+      pod_sandbox_id,
+      config,
+      sandbox_config: sandboxConfig,
+    });
+    await rt(c).StartContainer({ container_id });
+    await timed("StopContainer of pause (TERM)", () => rt(c).StopContainer({ container_id, timeout: 60 }));
+    const { status } = await rt(c).ContainerStatus({ container_id });
+    expect(status.state).toBe("CONTAINER_EXITED");
+    expect(status.exit_code).toBe(0); // SIGKILL after the timeout would be 137
+    await rt(c).StopPodSandbox({ pod_sandbox_id });
+    await rt(c).RemovePodSandbox({ pod_sandbox_id });
   });
 
   it("runs a pod lifecycle through the TCP bridge", async () => {
