@@ -1,6 +1,7 @@
 // How the launcher talks to a person: messages on stderr (stdout is for results: dry-run
 // command, status --json, config), progress bars when stderr is a terminal.
 import cliProgress from "cli-progress";
+import { performance } from "node:perf_hooks";
 import type { Progress } from "./images/download.js";
 import type { PullReporter } from "./images/pull.js";
 
@@ -17,7 +18,8 @@ export function stderrReporter(opts: { debug: boolean; quiet?: boolean }): Repor
     info: (m) => opts.quiet || write("", m),
     warn: (m) => write("warning: ", m),
     error: (m) => write("error: ", m),
-    debug: (m) => opts.debug && write("debug: ", m),
+    // Milliseconds since the process started: shows where `up` spends its own time.
+    debug: (m) => opts.debug && write(`debug +${Math.round(performance.now())}ms: `, m),
     progress(label) {
       if (opts.quiet) return { update() {}, done() {} };
       if (process.stderr.isTTY) {

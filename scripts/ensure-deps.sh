@@ -22,6 +22,9 @@ PACKAGES=(
   cpio                        # the test guest's initramfs
   kmod                        # modinfo for the test guest's kernel modules
   xz-utils                    # decompressing kernels and images
+  bzip2                       # hydra-launcher: .bz2 cloud images
+  unzip                       # hydra-launcher: .zip images and RIMD artifact archives
+  zip                         # hydra-launcher tests: building .zip images to serve
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
 )

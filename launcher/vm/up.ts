@@ -60,6 +60,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     }
   }
 
+  o.report.debug("probing acceleration");
   const accel = await probeAccel({ binary, arch: o.host.arch, os: o.host.os, requested: c.KVM_ACCEL });
   o.report.debug(`acceleration: ${accel.accel} (${accel.reason})`);
   const features: HostFeatures = { accel: accel.accel, qemuVersion: o.qemuVersion, os: o.host.os };
@@ -72,6 +73,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
   if (c.KVM_BIOS) await mustExist(c.KVM_BIOS, "KVM_BIOS");
   if (c.KVM_BIOS_VAR) await mustExist(c.KVM_BIOS_VAR, "KVM_BIOS_VAR");
+  o.report.debug("preparing images and seed");
   const prepared = await prepare(o.loaded, o.host, o.report);
   for (const n of prepared.notes) o.report.debug(n);
   await checkPortsFree(
