@@ -41,6 +41,9 @@ export function criClient(target: string): CriClient {
   const opts: grpc.ClientOptions = {
     "grpc.max_receive_message_length": MAX_MESSAGE,
     "grpc.max_send_message_length": MAX_MESSAGE,
+    // Each client its own connection: tests restart backends, and a shared subchannel would keep
+    // the old connection's reconnect backoff for every client of that target in the process.
+    "grpc.use_local_subchannel_pool": 1,
   };
   const runtime = new loaded.runtime.v1.RuntimeService(target, grpc.credentials.createInsecure(), opts);
   const image = new loaded.runtime.v1.ImageService(target, grpc.credentials.createInsecure(), opts);
