@@ -1,0 +1,153 @@
+// hydra-launcher keeps secrets off QEMU's command line, out of what it prints and out of the
+// cloud-init seed, and its port forwards bind 127.0.0.1 unless configured otherwise.
+// The real-boot half (/proc/<pid>/cmdline of a running QEMU) is test/slow/launcher-boot.test.ts.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderCloudInit } from "../../launcher/cloudinit/render.js";
+import { loadTemplates } from "../../launcher/cloudinit/templates.js";
+import { loadConfig } from "../../launcher/config/load.js";
+import { qemuSpecFor } from "../../launcher/config/spec.js";
+import { SECRET_NAMES } from "../../launcher/config/variables.js";
+import { buildQemuArgs } from "../../launcher/qemu/args/index.js";
+import type { HostFeatures } from "../../launcher/qemu/spec.js";
+import { testHost } from "../../launcher/test-support/host.js";
+import { passwordHash } from "../../launcher/vm/prepare.js";
+import { REPO_ROOT } from "../fixtures/oci-images.js";
+
+const run = promisify(execFile);
+/** tsx's loader by path: the CLI runs in a temp dir where a bare "tsx" does not resolve. */
+const TSX_LOADER = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+const LAUNCHER = path.join(REPO_ROOT, "launcher/cli.ts");
+const TCG: HostFeatures = { accel: "tcg", qemuVersion: { major: 7, minor: 2, micro: 0 }, os: "linux" };
+
+/** A distinct marker per secret variable, so a failure names the one that leaked. */
+const SECRETS: Record<string, string> = Object.fromEntries(
+  SECRET_NAMES.map((n) => [n, `leak-${n.toLowerCase()}-5e1c`]),
+);
+// must look like a crypt(3) hash to be accepted
+SECRETS.VM_PASSWORD_ENCRYPTED = "$6$leaksalt$leakVmPasswordEncrypted5e1c";
+const PRIVATE_KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nleak-private-key-body-9b2d\n-----END OPENSSH PRIVATE KEY-----\n";
+const PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHydraTestKey hydra@test";
+
+const BARE = {
+  RUN_BARE_KERNEL: "1",
+  RIMD_ARTIFACT_URL: "https://artifacts.invalid/guest",
+  DEFAULT_RIMD_KERNEL_FILENAME: "vmlinux",
+  DEFAULT_RIMD_IMAGE_FILENAME: "initramfs.cpio",
+};
+
+function leaks(text: string): string[] {
+  const found = Object.entries(SECRETS)
+    .filter(([, marker]) => text.includes(marker))
+    .map(([name]) => name);
+  if (text.includes("leak-private-key-body")) found.push("ssh private key");
+  if (text.includes("leakVmPasswordEncrypted")) found.push("VM_PASSWORD_ENCRYPTED");
+  return found;
+}
+
+let dir: string;
+let keyFile: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-launcher-"));
+  keyFile = path.join(dir, "id_test.pub");
+  await writeFile(path.join(dir, "id_test"), PRIVATE_KEY, { mode: 0o600 });
+  await writeFile(keyFile, `${PUBLIC_KEY}\n`);
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function argvFor(flags: Record<string, string>, daemonize = false): string[] {
+  const host = testHost();
+  const c = loadConfig({
+    host,
+    env: { ...SECRETS },
+    flags: { VM_SSH_KEY_FILENAME: keyFile, ...flags },
+  }).config;
+  return buildQemuArgs(qemuSpecFor(c, { arch: host.arch, rootfsPresent: false, daemonize }), TCG);
+}
+
+describe("QEMU argv (dry run of the builders)", () => {
+  it.each([
+    ["cloud image", {}],
+    ["bare kernel, daemonized", BARE],
+    ["extra ports", { DEFAULT_KVM_PORTS_REDIRECT: "8080:80;8443:443" }],
+  ])("%s: no password, token or private key on the command line", (_name, flags) => {
+    const argv = argvFor(flags, flags === BARE);
+    expect(argv.length).toBeGreaterThan(10);
+    expect(leaks(argv.join("\0"))).toEqual([]);
+  });
+
+  it("binds every port forward to 127.0.0.1 by default", () => {
+    const hostfwds = argvFor({ DEFAULT_KVM_PORTS_REDIRECT: "8080:80" })
+      .join(" ")
+      .match(/hostfwd=[^,\s]+/g);
+    expect(hostfwds?.length).toBeGreaterThanOrEqual(3); // ssh, CRI, stream, and the extra one
+    for (const f of hostfwds ?? []) expect(f).toMatch(/^hostfwd=tcp:127\.0\.0\.1:\d+-:\d+$/);
+  });
+
+  it("binds the configured address when told to", () => {
+    const hostfwds = argvFor({ DEFAULT_KVM_HOST_BIND_ADDRESS: "192.0.2.10" })
+      .join(" ")
+      .match(/hostfwd=[^,\s]+/g);
+    expect(hostfwds?.length).toBeGreaterThan(0);
+    for (const f of hostfwds ?? []) expect(f).toMatch(/^hostfwd=tcp:192\.0\.2\.10:/);
+  });
+});
+
+describe("cloud-init seed", () => {
+  it("carries the password's crypt hash, never the password, and the public key only", () => {
+    const host = testHost();
+    const c = loadConfig({ host, env: { ...SECRETS, VM_PASSWORD_ENCRYPTED: "" }, flags: {} }).config;
+    const hash = passwordHash(c);
+    expect(hash).toMatch(/^\$6\$/);
+    const files = renderCloudInit(
+      {
+        hostname: "vm-host",
+        username: "hydra",
+        passwordHash: hash,
+        sshKeys: [PUBLIC_KEY],
+        kernelPackage: "",
+        installContainerd: true,
+        mounts: [],
+      },
+      loadTemplates(),
+    );
+    const all = files.map((f) => f.content).join("\n");
+    expect(all).toContain(hash);
+    expect(all).toContain(PUBLIC_KEY);
+    expect(leaks(all)).toEqual([]);
+  });
+});
+
+describe("hydra-launcher CLI output", () => {
+  const cli = (args: string[]) =>
+    run(process.execPath, ["--import", TSX_LOADER, LAUNCHER, ...args], {
+      cwd: dir,
+      env: { ...process.env, ...SECRETS, VM_SSH_KEY_FILENAME: keyFile },
+      timeout: 120_000,
+    });
+
+  it("up --dry-run prints the QEMU command without secrets, forwards on 127.0.0.1", async () => {
+    const { stdout, stderr } = await cli(["up", "--dry-run"]);
+    expect(stdout).toContain("qemu-system-");
+    expect(leaks(stdout + stderr)).toEqual([]);
+    const hostfwds = stdout.match(/hostfwd=[^,\s']+/g) ?? [];
+    expect(hostfwds.length).toBeGreaterThanOrEqual(3);
+    for (const f of hostfwds) expect(f).toMatch(/^hostfwd=tcp:127\.0\.0\.1:/);
+  });
+
+  it("config masks every secret variable", async () => {
+    const { stdout, stderr } = await cli(["config"]);
+    expect(leaks(stdout + stderr)).toEqual([]);
+    for (const name of SECRET_NAMES) expect(stdout).toContain(name);
+  });
+});

@@ -1,0 +1,154 @@
+// The soak's judgements as pure functions over what it observed, so they are unit-tested apart
+// from real containerd: which errors are acceptable, which pods sit in the wrong containerd, which
+// containers vanished from the relist, and how much the shim's memory grew.
+import { status } from "@grpc/grpc-js";
+import { HANDLERS, LABEL_HANDLER, type Handler } from "./config.js";
+
+export type ErrorClass =
+  /** UNAVAILABLE / NOT_FOUND whose message names the backend: what a down backend should look like. */
+  | "backend-named"
+  /** The shim itself was being restarted by the chaos loop: the socket was briefly not there. */
+  | "planned-shim-restart"
+  /** Anything else: counted against the zero. */
+  | "violation";
+
+export interface CallError {
+  code: number;
+  details: string;
+}
+
+const BACKEND_NAME = new RegExp(`\\b(${HANDLERS.join("|")})\\b`);
+
+export function classifyError(err: CallError, shimRestarting: boolean): ErrorClass {
+  const allowedCode = err.code === status.UNAVAILABLE || err.code === status.NOT_FOUND;
+  if (allowedCode && BACKEND_NAME.test(err.details)) return "backend-named";
+  if (shimRestarting && err.code === status.UNAVAILABLE) return "planned-shim-restart";
+  return "violation";
+}
+
+/** A grpc-js error (or anything thrown) as code + details. */
+export function asCallError(err: unknown): CallError {
+  const e = err as { code?: unknown; details?: unknown; message?: unknown };
+  const code = typeof e.code === "number" ? e.code : status.UNKNOWN;
+  const details = typeof e.details === "string" ? e.details : String(e.message ?? err);
+  return { code, details };
+}
+
+export interface Labelled {
+  id: string;
+  labels?: Record<string, string>;
+}
+
+/** Objects the soak created for another handler, found in `backend`'s own containerd. */
+export function misrouted(backend: Handler, items: readonly Labelled[]): Labelled[] {
+  return items.filter((i) => {
+    const wanted = i.labels?.[LABEL_HANDLER];
+    return wanted !== undefined && wanted !== backend;
+  });
+}
+
+export interface Vanish {
+  id: string;
+  handler: Handler;
+  /** Whether the handler's backend was down (chaos) when the relist answered. */
+  backendDown: boolean;
+  at: number;
+}
+
+interface Tracked {
+  handler: Handler;
+  /** When the soak asked to remove it: a relist answered after this may leave it out. */
+  removingSince?: number;
+}
+
+/**
+ * Containers (or pods) once seen in a relist must stay in every later relist until the soak
+ * removes them: when their backend is down the shim answers from its last good list, within the
+ * staleness bound. Past that bound a missing object is expected and not reported.
+ */
+export class RelistTracker {
+  private readonly seen = new Map<string, Tracked>();
+
+  constructor(private readonly stalenessMs: number) {}
+
+  markRemoving(id: string, at: number): void {
+    const t = this.seen.get(id);
+    if (t) t.removingSince ??= at;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+
+  /**
+   * One relist answer (taken at `at`). `downSince(handler)` is when the chaos loop took that
+   * backend down, or undefined when it is up. Returns what vanished.
+   */
+  observe(at: number, listed: readonly Labelled[], downSince: (h: Handler) => number | undefined): Vanish[] {
+    const present = new Set(listed.map((i) => i.id));
+    const vanished: Vanish[] = [];
+    for (const [id, t] of this.seen) {
+      if (present.has(id)) continue;
+      this.seen.delete(id);
+      if (t.removingSince !== undefined && t.removingSince <= at) continue;
+      const since = downSince(t.handler);
+      if (since !== undefined && at - since > this.stalenessMs) continue;
+      vanished.push({ id, handler: t.handler, backendDown: since !== undefined, at });
+    }
+    for (const i of listed) {
+      const handler = i.labels?.[LABEL_HANDLER] as Handler | undefined;
+      if (handler && !this.seen.has(i.id) && HANDLERS.includes(handler)) this.seen.set(i.id, { handler });
+    }
+    return vanished;
+  }
+}
+
+export interface RssSample {
+  at: number;
+  kb: number;
+}
+
+export interface RssGrowth {
+  pid: number;
+  startKb: number;
+  baselineKb: number;
+  endKb: number;
+  /** endKb / baselineKb − 1 */
+  growth: number;
+  lifetimeMs: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? 0;
+}
+
+/**
+ * Growth of one shim process after warm-up: the median of the samples in the first window after
+ * warm-up against the median of the last window. Medians, so one GC cycle does not decide it.
+ * Undefined when the process did not live long enough for two separate windows.
+ */
+export function rssGrowth(
+  pid: number,
+  samples: readonly RssSample[],
+  warmupMs: number,
+  windowMs: number,
+): RssGrowth | undefined {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  if (!first || !last) return undefined;
+  const from = first.at + warmupMs;
+  const base = samples.filter((s) => s.at >= from && s.at < from + windowMs);
+  const end = samples.filter((s) => s.at > last.at - windowMs && s.at >= from + windowMs);
+  if (base.length === 0 || end.length === 0) return undefined;
+  const baselineKb = median(base.map((s) => s.kb));
+  const endKb = median(end.map((s) => s.kb));
+  return {
+    pid,
+    startKb: first.kb,
+    baselineKb,
+    endKb,
+    growth: baselineKb > 0 ? endKb / baselineKb - 1 : 0,
+    lifetimeMs: last.at - first.at,
+  };
+}
