@@ -4,7 +4,8 @@ import { constants as fsConstants } from "node:fs";
 import { parseDocument } from "yaml";
 import { DEFAULT_BACKEND, MAX_MESSAGE_BYTES } from "../constants.js";
 import { ConfigError, type ConfigIssue } from "../errors.js";
-import { configSchema, type RawConfig } from "./schema.js";
+import { configSchema } from "./schema.js";
+import { parseEndpoint } from "./endpoint.js";
 import type { ShimConfig } from "./types.js";
 import { withDefaults } from "./defaults.js";
 
@@ -14,39 +15,51 @@ function pathOf(path: ReadonlyArray<PropertyKey>): string {
   return path.map(String).join(".");
 }
 
-/** Rules that span fields; each returns issues with their paths. */
-function crossFieldIssues(raw: RawConfig): ConfigIssue[] {
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Rules that span fields. They read the document as parsed YAML (not the zod output) so they are
+ * reported together with schema problems, and skip whatever the schema already refuses.
+ */
+function crossFieldIssues(doc: unknown): ConfigIssue[] {
+  if (!isRecord(doc) || !isRecord(doc.runtimes)) return [];
   const issues: ConfigIssue[] = [];
-  const names = Object.keys(raw.runtimes);
+  const runtimes = doc.runtimes;
+  const names = Object.keys(runtimes);
   if (!names.includes(DEFAULT_BACKEND)) {
     issues.push({
       path: "runtimes",
       message: `needs a "${DEFAULT_BACKEND}" entry: the runtime for pods without a RuntimeClass (have: ${names.join(", ") || "none"})`,
     });
   }
-  for (const [name, opts] of Object.entries(raw.backends ?? {})) {
-    const endpoint = raw.runtimes[name];
-    if (!endpoint) {
+  for (const [name, opts] of Object.entries(isRecord(doc.backends) ? doc.backends : {})) {
+    const text = runtimes[name];
+    if (text === undefined) {
       issues.push({
         path: `backends.${name}`,
         message: `no runtimes.${name} entry to apply these options to (runtimes: ${names.join(", ")})`,
       });
       continue;
     }
-    if (opts.tls && endpoint.kind !== "tcp") {
+    const tls = isRecord(opts) ? opts.tls : undefined;
+    if (!isRecord(tls)) continue;
+    const endpoint = typeof text === "string" ? parseEndpoint(text) : undefined;
+    if (typeof endpoint === "object" && endpoint.kind !== "tcp") {
       issues.push({ path: `backends.${name}.tls`, message: "TLS applies only to tcp: endpoints" });
     }
-    if (opts.tls && Boolean(opts.tls.cert) !== Boolean(opts.tls.key)) {
+    if (Boolean(tls.cert) !== Boolean(tls.key)) {
       issues.push({
         path: `backends.${name}.tls`,
         message: "cert and key go together (mTLS): set both or neither",
       });
     }
   }
-  if (raw.max_merged_bytes !== undefined && raw.max_merged_bytes > MAX_MESSAGE_BYTES) {
+  const max = doc.max_merged_bytes;
+  if (typeof max === "number" && max > MAX_MESSAGE_BYTES) {
     issues.push({
       path: "max_merged_bytes",
-      message: `at most ${MAX_MESSAGE_BYTES} (the kubelet's message limit); got ${raw.max_merged_bytes}`,
+      message: `at most ${MAX_MESSAGE_BYTES} (the kubelet's message limit); got ${max}`,
     });
   }
   return issues;
@@ -63,13 +76,13 @@ export function parseConfig(text: string, source: string): ConfigResult {
     }));
     return { ok: false, error: new ConfigError(source, issues) };
   }
-  const parsed = configSchema.safeParse(doc.toJS() ?? {});
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message }));
-    return { ok: false, error: new ConfigError(source, issues) };
-  }
-  const cross = crossFieldIssues(parsed.data);
-  if (cross.length > 0) return { ok: false, error: new ConfigError(source, cross) };
+  const js: unknown = doc.toJS() ?? {};
+  const parsed = configSchema.safeParse(js);
+  const issues = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message }))),
+    ...crossFieldIssues(js),
+  ];
+  if (!parsed.success || issues.length > 0) return { ok: false, error: new ConfigError(source, issues) };
   return { ok: true, config: withDefaults(parsed.data) };
 }
 
