@@ -1,0 +1,240 @@
+// hydra-shim against two REAL containerd instances: "default" on its unix socket, "nelly" reached
+// over loopback TCP through the harness's socat bridge (as the VM's containerd is on port 35000).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as grpc from "@grpc/grpc-js";
+import { createServer, connect, type Server } from "node:net";
+import { once } from "node:events";
+import { criClient, type CriClient, type Msg } from "../harness/cri-client.js";
+import {
+  busyboxContainerConfig,
+  podSandboxConfig,
+  startContainerd,
+  type ContainerdInstance,
+} from "../harness/containerd.js";
+import { rawUnary, startTestShim, type TestShim } from "../harness/shim.js";
+import { remoteCommand } from "../harness/streaming-client.js";
+import { stringField } from "../../shim/wire/writer.js";
+
+let host: ContainerdInstance;
+let vm: ContainerdInstance;
+let shim: TestShim;
+let viaShim: CriClient;
+let hostDirect: CriClient;
+let vmDirect: CriClient;
+/** Stands in for the VM's port forward of its stream server: the shim rewrites URLs to it. */
+let streamForward: Server;
+let streamForwardPort: number;
+
+interface RunningPod {
+  id: string;
+  config: Msg;
+  containerId: string;
+}
+
+const ids = (list: Msg, key = "items"): string[] => (list[key] as Msg[]).map((i) => i.id as string).sort();
+
+async function forwardPort(targetPort: number): Promise<Server> {
+  const server = createServer((sock) => {
+    const upstream = connect(targetPort, "127.0.0.1");
+    sock.pipe(upstream).pipe(sock);
+    sock.on("error", () => upstream.destroy());
+    upstream.on("error", () => sock.destroy());
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return server;
+}
+
+async function runPodWithContainer(name: string, handler: string, logRoot: string): Promise<RunningPod> {
+  const config = podSandboxConfig(name, { logRoot });
+  const { pod_sandbox_id: id } = await viaShim.runtime.RunPodSandbox!({ config, runtime_handler: handler });
+  const { container_id: containerId } = await viaShim.runtime.CreateContainer!({
+    pod_sandbox_id: id,
+    config: busyboxContainerConfig("main", ["sleep", "3600"]),
+    sandbox_config: config,
+  });
+  await viaShim.runtime.StartContainer!({ container_id: containerId });
+  return { id, config, containerId };
+}
+
+beforeAll(async () => {
+  [host, vm] = await Promise.all([
+    startContainerd({ name: "shim-host" }),
+    startContainerd({ name: "shim-vm", tcp: true }),
+  ]);
+  streamForward = await forwardPort(vm.streamPort);
+  const address = streamForward.address();
+  streamForwardPort = typeof address === "object" && address ? address.port : 0;
+  shim = await startTestShim({
+    runtimes: { default: host.endpoint, nelly: vm.tcpEndpoint! },
+    backends: { nelly: { timeout: "2s", stream_address: `http://127.0.0.1:${streamForwardPort}` } },
+    extra: { checkinterval: "500ms", list_staleness: "10m" },
+  });
+  viaShim = shim.client();
+  hostDirect = criClient(host.grpcTarget);
+  vmDirect = criClient(vm.grpcTarget);
+});
+
+afterAll(async () => {
+  viaShim?.close();
+  hostDirect?.close();
+  vmDirect?.close();
+  await shim?.stop();
+  streamForward?.close();
+  await Promise.all([host?.stop(), vm?.stop()]);
+});
+
+describe("hydra-shim with two real containerd instances", () => {
+  let hostPod: RunningPod;
+  let vmPod: RunningPod;
+
+  it("runs a default pod and a nelly pod, each where it belongs", async () => {
+    hostPod = await runPodWithContainer("on-host", "", host.podLogDir);
+    vmPod = await runPodWithContainer("in-vm", "nelly", vm.podLogDir);
+
+    const onHost = ids(await hostDirect.runtime.ListPodSandbox!({}));
+    const inVm = ids(await vmDirect.runtime.ListPodSandbox!({}));
+    expect(onHost).toContain(hostPod.id);
+    expect(onHost).not.toContain(vmPod.id);
+    expect(inVm).toContain(vmPod.id);
+    expect(inVm).not.toContain(hostPod.id);
+    expect(ids(await vmDirect.runtime.ListContainers!({}), "containers")).toEqual([vmPod.containerId]);
+
+    for (const p of [hostPod, vmPod]) {
+      const out = await viaShim.runtime.ExecSync!({
+        container_id: p.containerId,
+        cmd: ["echo", "hello"],
+        timeout: 10,
+      });
+      expect(out.stdout.toString()).toBe("hello\n");
+      expect(out.exit_code).toBe(0);
+    }
+  });
+
+  it("merges lists of both", async () => {
+    const pods = ids(await viaShim.runtime.ListPodSandbox!({}));
+    expect(pods).toEqual(expect.arrayContaining([hostPod.id, vmPod.id]));
+    const ctrs = ids(await viaShim.runtime.ListContainers!({}), "containers");
+    expect(ctrs).toEqual(expect.arrayContaining([hostPod.containerId, vmPod.containerId]));
+    const one = await viaShim.runtime.ListContainers!({ filter: { pod_sandbox_id: vmPod.id } });
+    expect(ids(one, "containers")).toEqual([vmPod.containerId]);
+    const stats = await viaShim.runtime.ListContainerStats!({});
+    expect((stats.stats as Msg[]).map((s) => s.attributes.id)).toEqual(
+      expect.arrayContaining([hostPod.containerId, vmPod.containerId]),
+    );
+  });
+
+  it("execs through the VM's rewritten stream URL", async () => {
+    const { url } = await viaShim.runtime.Exec!({
+      container_id: vmPod.containerId,
+      cmd: ["echo", "streamed"],
+      stdout: true,
+    });
+    expect(url).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${streamForwardPort}/exec/`));
+    const result = await remoteCommand(url as string);
+    expect(result.stdout).toBe("streamed\n");
+  });
+
+  it("rejects an unknown handler and creates no sandbox anywhere", async () => {
+    const before = [
+      ids(await hostDirect.runtime.ListPodSandbox!({})),
+      ids(await vmDirect.runtime.ListPodSandbox!({})),
+    ];
+    await expect(
+      viaShim.runtime.RunPodSandbox!({ config: podSandboxConfig("nowhere"), runtime_handler: "kata" }),
+    ).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: expect.stringMatching(/"kata"/),
+    });
+    const after = [
+      ids(await hostDirect.runtime.ListPodSandbox!({})),
+      ids(await vmDirect.runtime.ListPodSandbox!({})),
+    ];
+    expect(after).toEqual(before);
+  });
+
+  it("routes PullImage without a sandbox config to default (crictl pull) and answers", async () => {
+    // No registry is reachable here: the default containerd's own pull error proves the routing, and
+    // the shim must not crash. The image named is not present on the VM side so nothing else could answer.
+    await expect(
+      viaShim.image.PullImage!({ image: { image: "127.0.0.1:9/none/such:1" } }),
+    ).rejects.toMatchObject({
+      code: grpc.status.UNKNOWN,
+      details: expect.stringMatching(/127\.0\.0\.1:9/),
+    });
+    const status = await viaShim.image.ImageStatus!({ image: { image: "localhost/hydra/busybox:1" } });
+    expect(status.image?.repo_tags).toContain("localhost/hydra/busybox:1");
+  });
+
+  it("answers malformed request bytes with INVALID_ARGUMENT and stays up", async () => {
+    const truncated = stringField(1, vmPod.containerId).subarray(0, 10);
+    const r = await rawUnary(shim.endpoint, "ContainerStatus", truncated);
+    expect(r.status.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await viaShim.runtime.Version!({})).runtime_name).toBe("hydra-shim");
+  });
+
+  it("keeps routing every later call to the right backend after a shim restart", async () => {
+    await shim.restart();
+    viaShim.close();
+    viaShim = shim.client();
+    const st = await viaShim.runtime.ContainerStatus!({ container_id: vmPod.containerId });
+    expect(st.status.state).toBe("CONTAINER_RUNNING");
+    const out = await viaShim.runtime.ExecSync!({
+      container_id: vmPod.containerId,
+      cmd: ["hostname"],
+      timeout: 10,
+    });
+    expect(out.stdout.toString().trim()).toBe("in-vm");
+    expect((await viaShim.runtime.PodSandboxStatus!({ pod_sandbox_id: hostPod.id })).status.id).toBe(
+      hostPod.id,
+    );
+  });
+
+  it("keeps ListPodSandbox and Status answering when the nelly containerd is killed", async () => {
+    await viaShim.runtime.ListPodSandbox!({}); // a last good answer for this exact request
+    await vm.kill();
+    const list = ids(await viaShim.runtime.ListPodSandbox!({}));
+    expect(list).toEqual(expect.arrayContaining([hostPod.id, vmPod.id])); // host current, VM last-known-good
+    const status = await viaShim.runtime.Status!({});
+    expect((status.status.conditions as Msg[]).find((c) => c.type === "RuntimeReady")?.status).toBe(true);
+    await expect(viaShim.runtime.ContainerStatus!({ container_id: vmPod.containerId })).rejects.toMatchObject(
+      {
+        code: grpc.status.UNAVAILABLE,
+        details: expect.stringMatching(/nelly/),
+      },
+    );
+    // The host side keeps working.
+    const out = await viaShim.runtime.ExecSync!({
+      container_id: hostPod.containerId,
+      cmd: ["true"],
+      timeout: 10,
+    });
+    expect(out.exit_code).toBe(0);
+
+    await vm.restart();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const st = await viaShim.runtime.ContainerStatus!({ container_id: vmPod.containerId });
+        expect(st.status.id).toBe(vmPod.containerId);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  });
+
+  it("stops and removes both pods through the shim", async () => {
+    for (const p of [hostPod, vmPod]) {
+      await viaShim.runtime.StopContainer!({ container_id: p.containerId, timeout: 2 });
+      await viaShim.runtime.RemoveContainer!({ container_id: p.containerId });
+      await viaShim.runtime.StopPodSandbox!({ pod_sandbox_id: p.id });
+      await viaShim.runtime.RemovePodSandbox!({ pod_sandbox_id: p.id });
+    }
+    expect(ids(await hostDirect.runtime.ListPodSandbox!({}))).not.toContain(hostPod.id);
+    expect(ids(await vmDirect.runtime.ListPodSandbox!({}))).not.toContain(vmPod.id);
+    // Idempotent: removing again is OK.
+    await viaShim.runtime.RemovePodSandbox!({ pod_sandbox_id: vmPod.id });
+  });
+});
