@@ -3,6 +3,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { MissingToolError } from "../errors.js";
+import { exists } from "../fs-util.js";
 import type { StatePaths } from "../paths.js";
 import { hasTool, runTool } from "../tools.js";
 import { type SeedFile, seedDigest } from "./render.js";
@@ -34,11 +35,7 @@ export async function ensureSeedIso(
 ): Promise<{ rebuilt: boolean; digest: string }> {
   const digest = seedDigest(files);
   const previous = await fs.readFile(paths.cidataDigest, "utf8").catch(() => "");
-  const isoExists = await fs.stat(paths.cidataIso).then(
-    () => true,
-    () => false,
-  );
-  if (previous.trim() === digest && isoExists) return { rebuilt: false, digest };
+  if (previous.trim() === digest && (await exists(paths.cidataIso))) return { rebuilt: false, digest };
 
   await fs.rm(paths.cidataDir, { recursive: true, force: true });
   await fs.mkdir(paths.cidataDir, { recursive: true });

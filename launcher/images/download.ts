@@ -10,6 +10,7 @@ import { Transform } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { ImageError } from "../errors.js";
+import { exists, sizeOf } from "../fs-util.js";
 import { IMAGE_FILES } from "../paths.js";
 import { DOWNLOAD } from "../tunables.js";
 import { withLock } from "./lock.js";
@@ -59,13 +60,6 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   );
 }
 
-async function exists(p: string): Promise<boolean> {
-  return fsp.stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 async function copyFile(opts: DownloadOptions, partial: string): Promise<number> {
   const src = fileURLToPath(opts.url);
   let total: number;
@@ -91,10 +85,7 @@ function counter(start: number, total: number | undefined, onProgress?: (p: Prog
 
 async function fetchWithResume(opts: DownloadOptions, partial: string): Promise<number> {
   const attempts = opts.attempts ?? DOWNLOAD.attempts;
-  const initial = await fsp.stat(partial).then(
-    (s) => s.size,
-    () => 0,
-  );
+  const initial = (await sizeOf(partial)) ?? 0;
   if (initial > 0) opts.onInfo?.(`resuming ${opts.dest} from byte ${initial}`);
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -120,10 +111,7 @@ async function fetchWithResume(opts: DownloadOptions, partial: string): Promise<
 
 /** One request: appends to `partial` from its current size; resolves when the file is complete. */
 async function fetchOnce(opts: DownloadOptions, partial: string): Promise<void> {
-  const have = await fsp.stat(partial).then(
-    (s) => s.size,
-    () => 0,
-  );
+  const have = (await sizeOf(partial)) ?? 0;
   const headers: Record<string, string> = { ...opts.headers, "user-agent": "hydra-launcher" };
   if (have > 0) headers.range = `bytes=${have}-`;
   const res = await request(opts.url, headers, opts.idleTimeoutMs ?? DOWNLOAD.idleTimeoutMs);

@@ -4,6 +4,7 @@
 import fsp from "node:fs/promises";
 import { ImageError } from "../errors.js";
 import { runTool } from "../tools.js";
+import { exists } from "../fs-util.js";
 
 export interface ImageInfo {
   format: string;
@@ -39,14 +40,11 @@ export interface OverlayResult {
 }
 
 export async function ensureOverlay(o: OverlayOptions): Promise<OverlayResult> {
-  const exists = await fsp.stat(o.overlay).then(
-    () => true,
-    () => false,
-  );
+  const present = await exists(o.overlay);
   const oldKey = (await fsp.readFile(o.keyFile, "utf8").catch(() => "")).trim();
   let status: OverlayResult["status"];
-  if (exists && oldKey === o.key) status = "reused";
-  else if (exists && o.alwaysReuse) status = "reused-stale";
+  if (present && oldKey === o.key) status = "reused";
+  else if (present && o.alwaysReuse) status = "reused-stale";
   else {
     const base = await imageInfo(o.base);
     const tmp = `${o.overlay}.creating`;

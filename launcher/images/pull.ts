@@ -11,6 +11,7 @@ import { compressionOf, decompress, unpackArchive } from "./decompress.js";
 import { download, fetchText, type Progress } from "./download.js";
 import { withLock } from "./lock.js";
 import { type ExpectedDigest, parseDigest, parseSums, verifyFile } from "./verify.js";
+import { exists } from "../fs-util.js";
 
 export interface PullReporter {
   info(message: string): void;
@@ -20,12 +21,6 @@ export interface PullReporter {
 }
 
 export type PullStatus = "cached" | "restored-from-backup" | "downloaded";
-
-const exists = (p: string) =>
-  fsp.stat(p).then(
-    () => true,
-    () => false,
-  );
 
 export async function ensureBaseImage(
   c: Config,

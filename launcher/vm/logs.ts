@@ -1,6 +1,7 @@
 // `logs`: the serial console log, optionally followed (-f) like tail -f.
 import fsp from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import { sizeOf } from "../fs-util.js";
 
 const FOLLOW_POLL_MS = 250;
 
@@ -19,10 +20,7 @@ export async function printLogs(
   out(text);
   while (opts.follow && !opts.signal?.aborted) {
     await sleep(FOLLOW_POLL_MS);
-    const size = await fsp.stat(file).then(
-      (s) => s.size,
-      () => 0,
-    );
+    const size = (await sizeOf(file)) ?? 0;
     if (size < offset) offset = 0; // a new boot truncated the log
     if (size === offset) continue;
     const fh = await fsp.open(file, "r");
