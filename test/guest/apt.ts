@@ -6,6 +6,15 @@ import { execa } from "execa";
 import { GuestBuildError } from "./errors.js";
 
 const APT_LISTS_DIR = "/var/lib/apt/lists";
+/** apt-cache depends flags that keep only Depends and Pre-Depends edges. */
+const DEPENDS_ONLY = [
+  "--no-recommends",
+  "--no-suggests",
+  "--no-conflicts",
+  "--no-breaks",
+  "--no-replaces",
+  "--no-enhances",
+];
 
 export interface PackageRecord {
   name: string;
@@ -110,6 +119,31 @@ export const aptShow: ShowFn = async (names) => {
   }
   return parseRecords(result.stdout);
 };
+
+/** `apt-cache depends --recurse` lines naming packages (not indented, not <virtual>). */
+export function parseRecursiveDepends(text: string): string[] {
+  const names = text.split("\n").filter((line) => line !== "" && !/^\s/.test(line) && !line.startsWith("<"));
+  return [...new Set(names.map((line) => line.trim()))];
+}
+
+/**
+ * A ShowFn answering from two apt-cache runs in all: every package reachable from the roots,
+ * then their records. Each apt-cache run costs seconds here (no pkgcache.bin), so walking the
+ * dependency graph one level per run would cost a minute.
+ */
+export async function prefetchedShow(roots: string[]): Promise<ShowFn> {
+  const depends = await execa("apt-cache", ["depends", "--recurse", ...DEPENDS_ONLY, ...roots], {
+    reject: false,
+  });
+  if (depends.failed && !depends.stdout) {
+    throw new GuestBuildError(`apt-cache depends failed: run apt-get update`, {
+      cause: new Error(depends.stderr),
+    });
+  }
+  const records = await aptShow(parseRecursiveDepends(depends.stdout));
+  const byName = new Map(records.map((r) => [r.name, r]));
+  return (names) => Promise.resolve(names.flatMap((n) => byName.get(n) ?? []));
+}
 
 /**
  * Downloads the records' .deb files into `dir` unless present. Files land in a temp dir first and

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { ensureTestImages, type TestImages } from "../fixtures/oci-images.js";
 import {
   aptListsFingerprint,
-  aptShow,
+  prefetchedShow,
   debFileName,
   downloadDebs,
   kernelPackageOf,
@@ -32,6 +32,7 @@ import {
   GUEST_SOURCE_DIR,
   KERNEL_META_PACKAGE,
   LIBRARY_SECTION,
+  NOT_GUEST_INPUTS,
   ROOTFS_TEMPLATE_DIR,
   USERLAND,
 } from "./spec.js";
@@ -117,10 +118,11 @@ interface Resolution {
 }
 
 async function resolvePackages(): Promise<Resolution> {
-  const packages = await libraryClosure(Object.keys(USERLAND), LIBRARY_SECTION, aptShow);
-  const [meta] = await aptShow([KERNEL_META_PACKAGE]);
+  const show = await prefetchedShow([...Object.keys(USERLAND), KERNEL_META_PACKAGE]);
+  const packages = await libraryClosure(Object.keys(USERLAND), LIBRARY_SECTION, show);
+  const [meta] = await show([KERNEL_META_PACKAGE]);
   if (!meta) throw new GuestBuildError(`apt knows no ${KERNEL_META_PACKAGE}: run apt-get update`);
-  const [kernel] = await aptShow([kernelPackageOf(meta)]);
+  const [kernel] = await show([kernelPackageOf(meta)]);
   if (!kernel) throw new GuestBuildError(`apt knows no ${kernelPackageOf(meta)}: run apt-get update`);
   return { packages, kernel };
 }
@@ -145,7 +147,7 @@ async function cachedResolution(cacheRoot: string): Promise<Resolution> {
 async function resolveInputs(opts: BuildOptions, cacheRoot: string): Promise<Inputs> {
   const { packages, kernel } = await cachedResolution(cacheRoot);
   const images = opts.images ?? (await ensureTestImages());
-  const sources = await treeDigest(GUEST_SOURCE_DIR, (rel) => !rel.endsWith(".md"));
+  const sources = await treeDigest(GUEST_SOURCE_DIR, (rel) => !NOT_GUEST_INPUTS.includes(rel));
   const key = cacheKey([
     ...packages.map(debFileName),
     debFileName(kernel),
@@ -246,15 +248,16 @@ function manifest(inputs: Inputs, kernel: KernelArtifacts, userland: Userland, i
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-const USAGE = `Usage: npx tsx test/guest/build.ts [--force] [--quiet] [--json]
+const USAGE = `Usage: npx tsx test/guest/build.ts [--force] [--cache-dir DIR] [--quiet] [--json]
 
 Builds (or finds in the cache) the Hydra test guest and prints its directory, which holds
 ${GUEST_FILES.kernel} and ${GUEST_FILES.initrd} (see test/guest/README.md).
 
-  --force   rebuild even if cached (downloaded packages and the kernel stage are reused)
-  --quiet   no progress lines on stderr
-  --json    print {dir, kernel, initrd, key, cached, durationMs} instead of the dir
-  --help    this text
+  --force          rebuild even if cached (downloaded packages and the kernel stage are reused)
+  --cache-dir DIR  cache root instead of <repo>/.cache/guest (a fresh dir measures a cold build)
+  --quiet          no progress lines on stderr
+  --json           print {dir, kernel, initrd, key, cached, durationMs} instead of the dir
+  --help           this text
 
 Exit codes: 0 built or cached, 1 build failed, 2 bad usage.`;
 
@@ -265,6 +268,7 @@ async function main(argv: string[]): Promise<number> {
       args: argv,
       options: {
         force: { type: "boolean", default: false },
+        "cache-dir": { type: "string" },
         quiet: { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
@@ -281,7 +285,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const guest = await buildTestGuest({ force: values.force, log: values.quiet ? silentLog : stderrLog });
+    const guest = await buildTestGuest({
+      force: values.force,
+      log: values.quiet ? silentLog : stderrLog,
+      ...(values["cache-dir"] ? { cacheRoot: path.resolve(values["cache-dir"]) } : {}),
+    });
     process.stdout.write(values.json ? `${JSON.stringify(guest)}\n` : `${guest.dir}\n`);
     return 0;
   } catch (err) {

@@ -58,11 +58,29 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Locks this process holds, so two callers in one process queue instead of stealing. */
+const heldHere = new Map<string, Promise<unknown>>();
+
 /**
  * Runs fn while holding lockFile. Waits for a live holder (reporting once), takes over from a dead
  * one. Callers re-check the cache inside fn: the holder may have built what they wanted.
  */
 export async function withLock<T>(
+  lockFile: string,
+  fn: () => Promise<T>,
+  onWait?: (pid: number) => void,
+): Promise<T> {
+  const previous = heldHere.get(lockFile) ?? Promise.resolve();
+  const mine = previous.catch(() => undefined).then(() => withFileLock(lockFile, fn, onWait));
+  heldHere.set(lockFile, mine);
+  try {
+    return await mine;
+  } finally {
+    if (heldHere.get(lockFile) === mine) heldHere.delete(lockFile);
+  }
+}
+
+async function withFileLock<T>(
   lockFile: string,
   fn: () => Promise<T>,
   onWait?: (pid: number) => void,

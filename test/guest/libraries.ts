@@ -69,7 +69,8 @@ export function sysrootLookup(sysroot: string): LibraryLookup {
         const candidate = path.join(sysroot, dir, soname);
         const real = await fs.realpath(candidate).catch(() => undefined);
         if (!real) continue;
-        if (!real.startsWith((await root) + path.sep)) {
+        const inside = path.relative(await root, real);
+        if (inside.startsWith("..") || path.isAbsolute(inside)) {
           throw new Error(`${candidate} links outside the extracted tree (${real})`);
         }
         return real;

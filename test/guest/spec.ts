@@ -7,6 +7,9 @@ export const REPO_ROOT = path.resolve(GUEST_SOURCE_DIR, "../..");
 /** Static files copied verbatim into the initramfs; the tree mirrors guest paths. */
 export const ROOTFS_TEMPLATE_DIR = path.join(GUEST_SOURCE_DIR, "rootfs");
 
+/** Files of this folder that do not shape the guest, so editing them keeps the cache key. */
+export const NOT_GUEST_INPUTS = ["README.md", "boot.ts"];
+
 export const CACHE_ROOT = path.join(REPO_ROOT, ".cache", "guest");
 export const CACHE_LAYOUT = {
   debs: "debs",
@@ -16,6 +19,10 @@ export const CACHE_LAYOUT = {
 } as const;
 /** Finished guests kept in the cache; older ones are pruned after a build. */
 export const GUEST_KEEP = 3;
+/** dpkg-deb processes run at once when extracting the userland packages. */
+export const EXTRACT_CONCURRENCY = 3;
+/** Kernel stages kept (each is ≈70 MB: vmlinux plus modules). */
+export const KERNEL_KEEP = 2;
 
 /** The contract with hydra-launcher: file names inside a guest dir. */
 export const GUEST_FILES = {

@@ -4,10 +4,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { extractDeb } from "./apt.js";
-import { cacheKey, exists, fileDigest, publishDir, withLock } from "./cache.js";
+import { cacheKey, exists, fileDigest, publishDir, pruneKeyDirs, withLock } from "./cache.js";
 import { GuestBuildError } from "./errors.js";
 import { extractVmlinux, resolveModules } from "./kernel.js";
-import { GUEST_FILES, GUEST_SOURCE_DIR, KERNEL_MODULES } from "./spec.js";
+import { GUEST_FILES, GUEST_SOURCE_DIR, KERNEL_KEEP, KERNEL_MODULES } from "./spec.js";
 import { step, type LogFn } from "./steps.js";
 
 export interface KernelArtifacts {
@@ -35,6 +35,8 @@ export async function stageKernel(deb: string, cacheDir: string, log: LogFn): Pr
       },
       (pid) => log(`kernel: waiting for the build of pid ${pid}`),
     );
+    // Guests hold hard links to their vmlinux, so old kernel stages can go.
+    await pruneKeyDirs(cacheDir, KERNEL_KEEP, key);
   } else {
     log(`kernel: cached (${path.basename(deb)})`);
   }

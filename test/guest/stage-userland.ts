@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { extractDeb } from "./apt.js";
 import { GuestBuildError } from "./errors.js";
 import { resolveLibraries, sysrootLookup } from "./libraries.js";
-import { BUSYBOX_BINARY, USERLAND } from "./spec.js";
+import { BUSYBOX_BINARY, EXTRACT_CONCURRENCY, USERLAND } from "./spec.js";
 
 export interface Userland {
   /** Guest path → file in the extracted tree. */
@@ -17,9 +17,16 @@ export interface Userland {
   applets: string[];
 }
 
-/** Extracts every deb into one tree (packages do not overlap in the files the guest takes). */
+/**
+ * Extracts every deb into one tree (packages do not overlap in the files the guest takes), a few
+ * at a time: decompression is the cost and there are cores to spare between the small ones.
+ */
 export async function extractAll(debs: string[], sysroot: string): Promise<void> {
-  for (const deb of debs) await extractDeb(deb, sysroot);
+  const queue = [...debs];
+  const worker = async (): Promise<void> => {
+    for (let deb = queue.shift(); deb; deb = queue.shift()) await extractDeb(deb, sysroot);
+  };
+  await Promise.all(Array.from({ length: EXTRACT_CONCURRENCY }, worker));
 }
 
 export async function stageUserland(sysroot: string): Promise<Userland> {
