@@ -48,6 +48,21 @@ export async function up(o: UpOptions): Promise<UpResult> {
     if (pid !== undefined) {
       o.report.info(`VM already running (pid ${pid}); checking that it is ready`);
       const state = await readState(paths);
+      const wanted = {
+        ports: portsFor(c),
+        bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS,
+        bare: c.RUN_BARE_KERNEL,
+      };
+      const running = state && {
+        ports: state.ports,
+        bindAddress: state.bindAddress,
+        bare: state.mode === "bare-kernel",
+      };
+      if (running && JSON.stringify(running) !== JSON.stringify(wanted)) {
+        o.report.warn(
+          "the running VM was started with other ports or mode; 'down' then 'up' to apply the new ones",
+        );
+      }
       await waitUntilReady({
         bindAddress: state?.bindAddress ?? c.DEFAULT_KVM_HOST_BIND_ADDRESS,
         ports: state?.ports ?? portsFor(c),
