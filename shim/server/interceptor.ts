@@ -4,7 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
 import type { UnaryReply } from "../backends/backend.js";
-import { toStatus } from "../errors.js";
+import { toStatus, type GrpcStatusLike } from "../errors.js";
 import type { Route, ShimServices, StreamCtx, UnaryCtx } from "../routing/context.js";
 import { methodPath, type CriMethod } from "../routing/methods.js";
 import type { CallGate } from "./gate.js";
@@ -45,6 +45,46 @@ function finish(
   }
 }
 
+/** The shared life of every call: readiness, request id, timing, error mapping, logs, metrics. */
+function intercept<R>(
+  s: ShimServices,
+  gate: CallGate,
+  ctx: UnaryCtx | StreamCtx,
+  run: () => Promise<R>,
+  answer: (result: R) => void,
+  fail: (st: GrpcStatusLike) => void,
+): void {
+  const refused = gate.refusal();
+  if (refused) {
+    fail(refused);
+    return;
+  }
+  gate.enter();
+  const id = ++nextRequestId;
+  const t0 = performance.now();
+  if (s.log.isLevelEnabled("debug"))
+    s.log.debug({ req: id, method: ctx.method, bytes: ctx.request.length }, "enter");
+  let pending: Promise<R>;
+  try {
+    pending = run();
+  } catch (err) {
+    pending = Promise.reject(err);
+  }
+  pending.then(
+    (result) => {
+      answer(result);
+      gate.leave();
+      finish(s, ctx.method, ctx.backend, id, t0, grpc.status.OK);
+    },
+    (err: unknown) => {
+      const st = toStatus(err);
+      fail(st);
+      gate.leave();
+      finish(s, ctx.method, ctx.backend, id, t0, st.code, err);
+    },
+  );
+}
+
 export function unaryHandler(
   method: CriMethod,
   route: Extract<Route, { unary: unknown }>,
@@ -53,14 +93,6 @@ export function unaryHandler(
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   const path = methodPath(method);
   return (call, callback) => {
-    const refused = gate.refusal();
-    if (refused) {
-      callback(refused);
-      return;
-    }
-    gate.enter();
-    const id = ++nextRequestId;
-    const t0 = performance.now();
     const ctx: UnaryCtx = {
       method,
       path,
@@ -69,26 +101,16 @@ export function unaryHandler(
       userAgent: userAgentOf(call.metadata),
       backend: "",
     };
-    if (s.log.isLevelEnabled("debug")) s.log.debug({ req: id, method, bytes: call.request.length }, "enter");
-    let pending: Promise<UnaryReply>;
-    try {
-      pending = route.unary(ctx, s);
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    pending.then(
-      (reply) => {
+    intercept(
+      s,
+      gate,
+      ctx,
+      () => route.unary(ctx, s),
+      (reply: UnaryReply) => {
         if (reply.header) call.sendMetadata(reply.header);
         callback(null, reply.message, reply.trailer);
-        gate.leave();
-        finish(s, method, ctx.backend, id, t0, grpc.status.OK);
       },
-      (err: unknown) => {
-        const st = toStatus(err);
-        callback({ code: st.code, details: st.details, metadata: st.metadata ?? new grpc.Metadata() });
-        gate.leave();
-        finish(s, method, ctx.backend, id, t0, st.code, err);
-      },
+      (st) => callback({ code: st.code, details: st.details, metadata: st.metadata ?? new grpc.Metadata() }),
     );
   };
 }
@@ -101,15 +123,6 @@ export function streamHandler(
 ): grpc.handleServerStreamingCall<Buffer, Buffer> {
   const path = methodPath(method);
   return (call) => {
-    const refused = gate.refusal();
-    if (refused) {
-      // grpc-js ends a server stream with the status of an emitted error.
-      call.emit("error", Object.assign(new Error(refused.details), refused));
-      return;
-    }
-    gate.enter();
-    const id = ++nextRequestId;
-    const t0 = performance.now();
     const ctx: StreamCtx = {
       method,
       path,
@@ -118,28 +131,14 @@ export function streamHandler(
       userAgent: userAgentOf(call.metadata),
       backend: "",
     };
-    if (s.log.isLevelEnabled("debug")) s.log.debug({ req: id, method }, "enter stream");
-    let pending: Promise<void>;
-    try {
-      pending = route.stream(ctx, s);
-    } catch (err) {
-      pending = Promise.reject(err);
-    }
-    pending.then(
-      () => {
-        call.end();
-        gate.leave();
-        finish(s, method, ctx.backend, id, t0, grpc.status.OK);
-      },
-      (err: unknown) => {
-        const st = toStatus(err);
-        call.emit(
-          "error",
-          Object.assign(new Error(st.details), { code: st.code, details: st.details, metadata: st.metadata }),
-        );
-        gate.leave();
-        finish(s, method, ctx.backend, id, t0, st.code, err);
-      },
+    intercept(
+      s,
+      gate,
+      ctx,
+      () => route.stream(ctx, s),
+      () => call.end(),
+      // grpc-js ends a server stream with the status of an emitted error.
+      (st) => call.emit("error", Object.assign(new Error(st.details), st)),
     );
   };
 }
