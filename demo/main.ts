@@ -25,7 +25,8 @@ exec and port-forward work and that a kubelet-dir file mounted into it is readab
 and tears everything down.
 
 Options:
-  --keep              leave everything running after the checks, until Ctrl-C
+  --keep              leave everything running after the checks, the two pods included, until
+                      Ctrl-C (then exit 0); the removal check is skipped
   --state-root DIR    parent of the run's state dir (default ${PATHS.stateRoot})
   -h, --help          this text
 
@@ -34,12 +35,17 @@ Exit codes: 0 every check passed; 1 a check failed; 2 bad flags; 3 a part could 
 
 const print: Print = (line) => process.stdout.write(`${line}\n`);
 
-function keepInstructions(stack: Stack): string[] {
+function keepInstructions(stack: Stack, runs: PodRun[]): string[] {
   const endpoint = stack.shim.target;
   const launcher = `npx tsx launcher/cli.ts`;
   return [
     "",
-    "Left running (--keep). The shim speaks CRI on its socket, like the node's containerd:",
+    "Left running (--keep), with these pods:",
+    ...runs.map(
+      (r) =>
+        `  ${r.kind.padEnd(7)} pod ${r.workload.spec.name}: sandbox ${r.workload.podId}, log ${r.workload.logFile}`,
+    ),
+    "The shim speaks CRI on its socket, like the node's containerd:",
     `  crictl --runtime-endpoint ${endpoint} version`,
     `  crictl --runtime-endpoint ${endpoint} pods      (default and nelly pods together)`,
     `  crictl --runtime-endpoint unix://${stack.host.socket} pods      (the host's containerd alone)`,
@@ -87,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
   const s = createStepper(print, { live: true });
   const teardown = new Teardown();
   let interrupted = false;
+  let keeping = false; // --keep: Ctrl-C is how a successful run ends
   const stopOnSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return; // a second Ctrl-C: the exit hook kills what is left
     interrupted = true;
@@ -95,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
       .run((name) => print(`  stopping ${name}`))
       .then((failures) => {
         for (const f of failures) print(`  could not stop ${f}`);
-        process.exit(EXIT.interrupted);
+        process.exit(keeping && failures.length === 0 ? EXIT.ok : EXIT.interrupted);
       });
   };
   process.on("SIGINT", stopOnSignal);
@@ -115,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
     stack = await bringUp(s, { layout, teardown });
     for (const kind of ["default", "nelly"] as PodKind[]) {
       try {
-        runs.push(await runPod(stack, s, kind));
+        runs.push(await runPod(stack, s, kind, { remove: !values.keep }));
       } catch (err) {
         if (!(err instanceof CheckError)) throw err;
         code = EXIT.checkFailed; // recorded by the stepper; the other pod still runs
@@ -130,7 +137,8 @@ async function main(argv: string[]): Promise<number> {
 
   for (const line of [...results(stack, runs), "", ...summary(s.records)]) print(line);
   if (values.keep && stack && code === EXIT.ok) {
-    for (const line of keepInstructions(stack)) print(line);
+    for (const line of keepInstructions(stack, runs)) print(line);
+    keeping = true;
     setInterval(() => undefined, 1 << 30); // keeps the process (and so the host containerd) alive
     return new Promise(() => undefined); // until Ctrl-C: the signal handler tears down and exits
   }

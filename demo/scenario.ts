@@ -61,7 +61,17 @@ export async function guestProcessesWith(stack: Stack, marker: string): Promise<
     .map(Number);
 }
 
-export async function runPod(stack: Stack, s: Stepper, kind: PodKind): Promise<PodRun> {
+export interface RunPodOptions {
+  /** Remove the pod at the end and check both runtimes forgot it (default true; --keep leaves it running). */
+  remove?: boolean;
+}
+
+export async function runPod(
+  stack: Stack,
+  s: Stepper,
+  kind: PodKind,
+  opts: RunPodOptions = {},
+): Promise<PodRun> {
   const { shim, host, vm } = stack.clients;
   const [owner, other] = kind === "nelly" ? [vm, host] : [host, vm];
   const origin = expectedStreamOrigin(stack, kind);
@@ -133,9 +143,11 @@ export async function runPod(stack: Stack, s: Stepper, kind: PodKind): Promise<P
     (f) => `${f.url.replace(/\/portforward\/.*/, "/portforward/…")} → ${JSON.stringify(f.body.trim())}`,
   );
 
-  await s.step(`${tag}: StopPodSandbox + RemovePodSandbox (gone from both runtimes)`, () =>
-    removeWorkload(shim, workload, [host, vm]),
-  );
+  if (opts.remove ?? true) {
+    await s.step(`${tag}: StopPodSandbox + RemovePodSandbox (gone from both runtimes)`, () =>
+      removeWorkload(shim, workload, [host, vm]),
+    );
+  }
 
   return {
     kind,
