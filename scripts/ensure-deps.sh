@@ -27,6 +27,7 @@ PACKAGES=(
   zip                         # hydra-launcher tests: building .zip images to serve
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
+  openssl                     # test-time CA, server and client certificates (mTLS security test)
 )
 
 mode="${1:-all}"

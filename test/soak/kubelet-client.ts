@@ -6,9 +6,12 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { PROTO_PATH, type CallFn, type CriClient, type Msg } from "../harness/cri-client.js";
 
+/** The kubelet's longest reconnect backoff: calls can fail fast for this long after the shim is back. */
+export const KUBELET_MAX_BACKOFF_MS = 3_000;
+
 const KUBELET_CHANNEL: grpc.ChannelOptions = {
   "grpc.initial_reconnect_backoff_ms": 100,
-  "grpc.max_reconnect_backoff_ms": 3_000,
+  "grpc.max_reconnect_backoff_ms": KUBELET_MAX_BACKOFF_MS,
   "grpc.use_local_subchannel_pool": 1,
   "grpc.max_receive_message_length": 16 * 1024 * 1024,
   "grpc.max_send_message_length": 16 * 1024 * 1024,

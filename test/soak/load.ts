@@ -16,7 +16,7 @@ export interface LoadEnv {
   containers: RelistTracker;
   /** The client of the shim running now (replaced when the chaos loop restarts the shim). */
   client(): CriClient;
-  /** True when a planned shim restart overlapped [since, now]. */
+  /** True when a call started at `since` may have failed because the shim was restarting. */
   shimRestartedSince(since: number): boolean;
   /** When the chaos loop took this handler's backend down, or undefined while it is up. */
   downSince(h: Handler): number | undefined;

@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CriClient } from "../harness/cri-client.js";
 import { spawnShim, type SpawnedShim, type TestShimOptions } from "../harness/shim.js";
-import { kubeletClient } from "./kubelet-client.js";
+import { KUBELET_MAX_BACKOFF_MS, kubeletClient } from "./kubelet-client.js";
 
 const START_ATTEMPTS = 3;
 const WATCH_MS = 500;
@@ -36,9 +36,12 @@ export class ShimSupervisor {
     return this.current;
   }
 
-  /** True when a restart (planned or after a crash) overlapped [since, now]. */
+  /**
+   * True when a call started at `since` may have failed because of a restart (planned or after a
+   * crash): one was in progress, or ended less than the client's reconnect backoff before it.
+   */
   restartedSince(since: number): boolean {
-    return this.restarting || this.lastRestartEnd >= since;
+    return this.restarting || since <= this.lastRestartEnd + KUBELET_MAX_BACKOFF_MS;
   }
 
   /** Starts the shim, the client and the crash watch. */
