@@ -5,9 +5,18 @@ import {
   libraryClosure,
   parseDependsNames,
   parseRecords,
+  parseRecursiveDepends,
   type PackageRecord,
 } from "../../guest/apt.js";
 import { GuestBuildError } from "../../guest/errors.js";
+
+const rec = (name: string, section: string, depends: string[] = []): PackageRecord => ({
+  name,
+  version: "1",
+  architecture: "amd64",
+  section,
+  depends,
+});
 
 const SHOW = `Package: socat
 Version: 1.7.4.4-2
@@ -45,39 +54,23 @@ describe("apt records", () => {
   });
 
   it("names files as apt-get download does (epoch colon escaped)", () => {
-    const r = {
-      name: "busybox-static",
-      version: "1:1.35.0-4",
-      architecture: "amd64",
-      section: "",
-      depends: [],
-    };
-    expect(debFileName(r)).toBe("busybox-static_1%3a1.35.0-4_amd64.deb");
+    const busybox = { ...rec("busybox-static", ""), version: "1:1.35.0-4" };
+    expect(debFileName(busybox)).toBe("busybox-static_1%3a1.35.0-4_amd64.deb");
   });
 
   it("finds the versioned kernel package behind the meta package", () => {
-    const meta = {
-      name: "linux-image-amd64",
-      version: "1",
-      architecture: "amd64",
-      section: "kernel",
-      depends: [],
-    };
-    expect(kernelPackageOf({ ...meta, depends: ["linux-image-6.1.0-56-amd64"] })).toBe(
-      "linux-image-6.1.0-56-amd64",
-    );
-    expect(() => kernelPackageOf(meta)).toThrow(GuestBuildError);
+    const meta = rec("linux-image-amd64", "kernel", ["linux-image-6.1.0-56-amd64"]);
+    expect(kernelPackageOf(meta)).toBe("linux-image-6.1.0-56-amd64");
+    expect(() => kernelPackageOf({ ...meta, depends: [] })).toThrow(GuestBuildError);
+  });
+
+  it("reads package names from apt-cache depends --recurse, skipping virtual ones", () => {
+    const text = "socat\n  Depends: libc6\n  Depends: <debconf-2.0>\nlibc6\n<debconf-2.0>\nsocat\n";
+    expect(parseRecursiveDepends(text)).toEqual(["socat", "libc6"]);
   });
 });
 
 describe("libraryClosure", () => {
-  const rec = (name: string, section: string, depends: string[] = []): PackageRecord => ({
-    name,
-    version: "1",
-    architecture: "amd64",
-    section,
-    depends,
-  });
   const universe = new Map(
     [
       rec("socat", "net", ["libc6", "libwrap0"]),

@@ -36,15 +36,21 @@ describe("cache keys", () => {
 });
 
 describe("withLock", () => {
-  it("runs holders one at a time and removes the lock", async () => {
+  /** Jobs under one lock that record when they enter and leave. */
+  const recorder = () => {
     const lock = path.join(dir, "k.lock");
     const events: string[] = [];
     const job = (name: string) =>
       withLock(lock, async () => {
         events.push(`${name} in`);
-        await sleep(50);
+        await sleep(20);
         events.push(`${name} out`);
       });
+    return { lock, events, job };
+  };
+
+  it("runs holders one at a time and removes the lock", async () => {
+    const { lock, events, job } = recorder();
     // A live foreign holder: the parent process's pid.
     await fs.writeFile(lock, String(process.ppid));
     const waiting = job("a");
@@ -58,14 +64,7 @@ describe("withLock", () => {
   });
 
   it("queues callers of one process", async () => {
-    const lock = path.join(dir, "k.lock");
-    const events: string[] = [];
-    const job = (name: string) =>
-      withLock(lock, async () => {
-        events.push(`${name} in`);
-        await sleep(20);
-        events.push(`${name} out`);
-      });
+    const { events, job } = recorder();
     await Promise.all([job("a"), job("b")]);
     expect(events).toEqual(["a in", "a out", "b in", "b out"]);
   });
