@@ -23,8 +23,8 @@ export interface Plan {
   /** Rounds of A then B; results merge across rounds. */
   rounds: number;
   concurrency: readonly number[];
-  /** Pod cycles are slow (a real sandbox each): a call budget instead of a duration. */
-  podCycles: { concurrency: readonly number[]; perRound: (c: number) => number };
+  /** Pod cycles are slow (a real sandbox each): a call budget instead of a duration, fewer rounds. */
+  podCycles: { concurrency: readonly number[]; rounds: number; perRound: (c: number) => number };
   /** Containers per backend for the ListContainers scenarios. */
   listSizes: readonly number[];
   synthetic: { mergePerBackend: number; indexTotal: number; streams: number };
@@ -35,17 +35,17 @@ export const FULL_PLAN: Plan = {
   roundMs: 2_000,
   rounds: 3,
   concurrency: [1, 16, 64],
-  podCycles: { concurrency: [1, 16, 64], perRound: (c) => Math.max(8, c * 2) },
+  podCycles: { concurrency: [1, 16, 64], rounds: 2, perRound: (c) => Math.max(6, c) },
   listSizes: [0, 100, 1000],
   synthetic: { mergePerBackend: 5_000, indexTotal: 100_000, streams: 1_000 },
 };
 
 export const QUICK_PLAN: Plan = {
-  warmupMs: 200,
-  roundMs: 500,
+  warmupMs: 150,
+  roundMs: 400,
   rounds: 2,
   concurrency: [1, 16],
-  podCycles: { concurrency: [1], perRound: () => 3 },
+  podCycles: { concurrency: [1], rounds: 2, perRound: () => 3 },
   listSizes: [0, 100],
   synthetic: { mergePerBackend: 5_000, indexTotal: 20_000, streams: 200 },
 };
@@ -82,3 +82,21 @@ export const PROFILE = {
   concurrency: 16,
   topFunctions: 15,
 } as const;
+
+/** Attempts at starting each test containerd (see startWithRetry in scenarios/real.ts). */
+export const CONTAINERD_START_ATTEMPTS = 3;
+
+export const SYNTHETIC = {
+  /** Containers per pod in the fake nodes. */
+  perPod: 10,
+  /** Events pushed per stream round (each must reach every stream before the next). */
+  events: { quick: 10, full: 30 },
+  streamOpenTimeoutMs: 30_000,
+  eventTimeoutMs: 10_000,
+  pollMs: 2,
+  /** Time for the shim's RSS to settle after start before it is read. */
+  settleMs: 1_000,
+} as const;
+
+/** Where the transpiled shim goes (under the repo, so node_modules resolves; .cache is git-ignored). */
+export const SHIM_BUILD = { dir: ".cache/bench-shim" } as const;

@@ -11,6 +11,8 @@ import { markdownTable } from "./report/table.js";
 import { writeReport } from "./report/write.js";
 import type { RunContext } from "./scenarios/context.js";
 import { realSteps, runReal } from "./scenarios/real.js";
+import { buildShim } from "./scenarios/shim-build.js";
+import { startShimProcess } from "./scenarios/shim-process.js";
 import { runSynthetic, syntheticSteps } from "./scenarios/synthetic.js";
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -101,8 +103,15 @@ async function main(argv: string[]): Promise<number> {
         const s = realSteps(withGhz);
         return { total: s.total, run: (c: RunContext) => runReal(c, s.phases) };
       })();
-  const ctx: RunContext = { ...withGhz, progress: progress(planned.total) };
   let failed = false;
+  const build = await buildShim();
+  if (!build.cli)
+    report.notes.push("esbuild not found: the shim ran from source through tsx (~45 MB more RSS).");
+  const ctx: RunContext = {
+    ...withGhz,
+    progress: progress(planned.total),
+    startShim: (o) => startShimProcess({ ...o, baseDir: tmpDir, ...(build.cli ? { cli: build.cli } : {}) }),
+  };
   try {
     await planned.run(ctx);
   } catch (err) {
@@ -111,6 +120,7 @@ async function main(argv: string[]): Promise<number> {
     ctx.progress.log(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   } finally {
     ctx.progress.stop();
+    build.remove();
     rmSync(tmpDir, { recursive: true, force: true });
   }
   report.finishedAt = new Date().toISOString();

@@ -5,6 +5,10 @@ import { REPO_ROOT, RESULTS_DIR, PROFILE } from "../config.js";
 import type { ShimProcess } from "../scenarios/shim-process.js";
 import { loadNewestProfile, selfTimeByArea, selfTimes } from "./cpuprofile.js";
 import type { BenchReport } from "../report/model.js";
+import { resultStem } from "../report/write.js";
+import { RawCriClient } from "../client/raw-client.js";
+import { runLoad } from "../core/runner.js";
+import type { RunContext } from "../scenarios/context.js";
 
 export async function profileShim(
   dir: string,
@@ -42,4 +46,44 @@ export async function profileShim(
     },
     areas: selfTimeByArea(top),
   };
+}
+
+/**
+ * Profiles a fresh shim in front of `runtimes` while it serves `calls` (one after another, each for
+ * the plan's profile time at concurrency `c`), and puts the summary into the report.
+ */
+export async function profileCalls(
+  ctx: RunContext,
+  runtimes: Record<string, string>,
+  calls: readonly [method: string, request: Buffer][],
+  c: number,
+): Promise<void> {
+  const perCallMs = ctx.report.mode === "quick" ? PROFILE.perCallMs.quick : PROFILE.perCallMs.full;
+  const { report, areas } = await profileShim(
+    join(ctx.tmpDir, "shim-profiled"),
+    (nodeArgs) => ctx.startShim({ runtimes, nodeArgs }),
+    async (shim) => {
+      const client = new RawCriClient(shim.endpoint);
+      try {
+        for (const [method, request] of calls) {
+          await runLoad(client.op(method, request), {
+            concurrency: c,
+            warmup: { ms: ctx.plan.warmupMs },
+            measure: { ms: perCallMs },
+          });
+        }
+      } finally {
+        client.close();
+      }
+    },
+    resultStem(ctx.report.startedAt),
+  );
+  ctx.report.profile = report;
+  ctx.report.notes.push(
+    `Profile workload: ${calls.map(([m]) => m).join(", ")} at c=${c}, ${perCallMs} ms each. ` +
+      `Shim self time by area: ${areas
+        .slice(0, 8)
+        .map((a) => `${a.area} ${a.selfPct}%`)
+        .join(", ")}`,
+  );
 }

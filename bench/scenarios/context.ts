@@ -3,6 +3,7 @@
 import type { Plan } from "../config.js";
 import type { BenchReport } from "../report/model.js";
 import type { Progress } from "../report/progress.js";
+import type { ShimOptions, ShimProcess } from "./shim-process.js";
 
 export interface RunContext {
   plan: Plan;
@@ -15,6 +16,8 @@ export interface RunContext {
   ghz?: string;
   report: BenchReport;
   progress: Progress;
+  /** Starts hydra-shim as a child (from the transpiled build when there is one). */
+  startShim(o: Omit<ShimOptions, "baseDir" | "cli">): Promise<ShimProcess>;
 }
 
 /** Runs a setup step, records its wall time under `label`, and logs it. */

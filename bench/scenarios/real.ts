@@ -1,17 +1,17 @@
 // Direct vs through hydra-shim against two real containerd instances, as the kubelet would see them:
 // "default" on a unix socket, "nelly" over loopback TCP (as the VM's containerd is reached).
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { startContainerd, type ContainerdInstance } from "../../test/harness/containerd.js";
+import {
+  startContainerd,
+  type ContainerdInstance,
+  type StartOptions,
+} from "../../test/harness/containerd.js";
 import { BUSYBOX_IMAGE } from "../../test/fixtures/oci-images.js";
 import { encodeRequest } from "../client/cri-schema.js";
 import { RawCriClient } from "../client/raw-client.js";
-import { PROFILE } from "../config.js";
+import { CONTAINERD_START_ATTEMPTS, PROFILE } from "../config.js";
 import { procProbe, type ProcProbe } from "../core/proc-usage.js";
 import type { Op } from "../core/runner.js";
-import { runLoad } from "../core/runner.js";
-import { profileShim } from "../profile/profile-shim.js";
-import { resultStem } from "../report/write.js";
+import { profileCalls } from "../profile/profile-shim.js";
 import type { RunContext } from "./context.js";
 import { timed } from "./context.js";
 import { ghzStepCount, runGhzScenarios } from "./ghz-scenarios.js";
@@ -19,13 +19,11 @@ import { measureAB } from "./measure.js";
 import { podCycleOp } from "./pod-cycle.js";
 import { population, type Population } from "./populate.js";
 import { realPhases, selectScenarios, type Phase, type RealScenario } from "./real-plan.js";
-import { startShimProcess, type ShimProcess } from "./shim-process.js";
 
 interface Env {
   backends: { default: ContainerdInstance; nelly: ContainerdInstance };
   pops: { default: Population; nelly: Population };
   direct: { default: RawCriClient; nelly: RawCriClient };
-  shim: ShimProcess;
   shimClient: RawCriClient;
   shimProbe: ProcProbe;
 }
@@ -39,6 +37,21 @@ export function realSteps(ctx: Pick<RunContext, "plan" | "only" | "profile" | "g
   const extra = (ctx.profile ? 1 : 0) + (ctx.ghz ? ghzStepCount() : 0);
   // start + one growth per phase + scenarios + profile/ghz + teardown
   return { phases, total: 1 + phases.length + scenarios + extra + 1 };
+}
+
+/**
+ * The harness's socat bridge check makes one call without waiting for socat to listen; on a loaded
+ * machine all its attempts can come too early. A fresh instance usually succeeds.
+ */
+async function startWithRetry(opts: StartOptions, log: (t: string) => void): Promise<ContainerdInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startContainerd(opts);
+    } catch (err) {
+      if (attempt >= CONTAINERD_START_ATTEMPTS) throw err;
+      log(`  ${opts.name}: start failed (${String(err).split("\n")[0]}), trying again`);
+    }
+  }
 }
 
 /** nelly is reached over TCP: the harness's "tcp:127.0.0.1:PORT" is "127.0.0.1:PORT" to grpc-js. */
@@ -91,8 +104,8 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
     progress.step("start two containerd instances and hydra-shim");
     const [def, nelly] = await timed(ctx, "start 2 containerd (parallel)", async () => {
       const started = await Promise.allSettled([
-        startContainerd({ name: "bench-default" }),
-        startContainerd({ name: "bench-nelly", tcp: true }),
+        startWithRetry({ name: "bench-default" }, progress.log),
+        startWithRetry({ name: "bench-nelly", tcp: true }, progress.log),
       ]);
       const ok = started.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
       cleanups.push(() => Promise.all(ok.map((i) => i.stop())).then(() => undefined));
@@ -101,10 +114,8 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
       return ok as [ContainerdInstance, ContainerdInstance];
     });
     const backends = { default: def, nelly };
-    const shimDir = join(ctx.tmpDir, "shim");
-    mkdirSync(shimDir, { recursive: true });
-    const shim = await timed(ctx, "start hydra-shim", () =>
-      startShimProcess({ runtimes: shimRuntimes(backends), dir: shimDir }),
+    const shim = await timed(ctx, "start hydra-shim (child process)", () =>
+      ctx.startShim({ runtimes: shimRuntimes(backends) }),
     );
     cleanups.push(() => shim.stop());
     const env: Env = {
@@ -117,8 +128,7 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
         default: new RawCriClient(def.grpcTarget),
         nelly: new RawCriClient(grpcTargetOf(nelly.tcpEndpoint ?? "")),
       },
-      shim,
-      shimClient: new RawCriClient(shim.target),
+      shimClient: new RawCriClient(shim.endpoint),
       shimProbe: procProbe(shim.pid),
     };
     cleanups.push(() => {
@@ -144,7 +154,7 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
           call: s.call,
           ...(s.perBackend === undefined ? {} : { perBackend: s.perBackend }),
           concurrency: s.concurrency,
-          rounds: plan.rounds,
+          rounds: s.cycle ? plan.podCycles.rounds : plan.rounds,
           load,
           direct,
           shim: viaShim,
@@ -159,7 +169,7 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
     if (ctx.ghz) {
       await runGhzScenarios(ctx, ctx.ghz, {
         direct: env.backends.default.endpoint,
-        shim: env.shim.target,
+        shim: shim.endpoint,
         vars: {
           CONTAINER_ID: env.pops.default.containerIds[0] ?? "",
           POD_SANDBOX_ID: env.pops.default.sandboxIds[0] ?? "",
@@ -170,39 +180,11 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
 
     if (ctx.profile) {
       progress.step("profile hydra-shim (--cpu-prof)");
-      const perCallMs = report.mode === "quick" ? PROFILE.perCallMs.quick : PROFILE.perCallMs.full;
-      const profileDir = join(ctx.tmpDir, "shim-profiled");
-      mkdirSync(profileDir, { recursive: true });
-      const calls = ["Status", "ContainerStatus", "ListContainers"];
-      const { report: prof, areas } = await profileShim(
-        profileDir,
-        (nodeArgs) => startShimProcess({ runtimes: shimRuntimes(backends), dir: profileDir, nodeArgs }),
-        async (profiled) => {
-          const client = new RawCriClient(profiled.target);
-          try {
-            for (const call of calls) {
-              const op = client.op(call, encodeRequest(call, requestBody(call, env)));
-              await runLoad(op, {
-                concurrency: PROFILE.concurrency,
-                warmup: { ms: plan.warmupMs },
-                measure: { ms: perCallMs },
-              });
-            }
-          } finally {
-            client.close();
-          }
-        },
-        resultStem(report.startedAt),
-      );
-      report.profile = prof;
-      report.notes.push(
-        `Profile workload: ${calls.join(", ")} at c=${PROFILE.concurrency}, ${perCallMs} ms each, ` +
-          `with ${env.pops.default.containerIds.length} containers per backend. Self time by area: ` +
-          areas
-            .slice(0, 8)
-            .map((a) => `${a.area} ${a.selfPct}%`)
-            .join(", "),
-      );
+      const calls = ["Status", "ContainerStatus", "ListContainers"].map((call): [string, Buffer] => [
+        call,
+        encodeRequest(call, requestBody(call, env)),
+      ]);
+      await profileCalls(ctx, shimRuntimes(backends), calls, PROFILE.concurrency);
     }
   } finally {
     progress.step("stop hydra-shim and containerd, remove pods");

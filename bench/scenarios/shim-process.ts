@@ -1,16 +1,18 @@
-// hydra-shim as a child process of the bench, so /proc shows its CPU and memory alone, and so it can
-// run under `node --cpu-prof`. Its log goes to a file in the run's temp dir.
+// hydra-shim as a child process of the bench, so /proc shows its CPU and memory alone, run from the
+// transpiled build (see shim-build.ts) and optionally under node flags such as --cpu-prof. The test
+// harness's spawnShim cannot do either (it runs under tsx and takes no node flags; NODE_OPTIONS
+// refuses --cpu-prof), so this starter exists; the config text is the harness's own.
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { shimConfigYaml } from "../../test/harness/shim.js";
 import { RawCriClient } from "../client/raw-client.js";
 import { encodeRequest } from "../client/cri-schema.js";
 import { SHIM_CLI, SHIM_PROCESS } from "../config.js";
 
 export interface ShimProcess {
   /** "unix:///…/shim.sock" for RawCriClient. */
-  target: string;
+  endpoint: string;
   pid: number;
   logFile: string;
   /** SIGTERM (the shim drains and exits, writing its CPU profile), SIGKILL after a grace period. */
@@ -20,11 +22,13 @@ export interface ShimProcess {
 export interface ShimOptions {
   /** Backend name → endpoint, as in the shim's config (`default`, `nelly`, ...). */
   runtimes: Record<string, string>;
-  /** A private directory for config, socket, log (and profile). */
-  dir: string;
+  /** Other top-level config keys (metrics, ...). */
+  extra?: Record<string, unknown>;
+  /** Parent of the shim's own temp dir (config, socket, log). */
+  baseDir: string;
+  /** The transpiled CLI; without it the shim runs from source through tsx. */
+  cli?: string;
   nodeArgs?: string[];
-  /** Extra config keys, e.g. loglevel. */
-  config?: Record<string, unknown>;
 }
 
 export class ShimStartError extends Error {
@@ -46,18 +50,21 @@ function installExitHook(): void {
 }
 
 export async function startShimProcess(o: ShimOptions): Promise<ShimProcess> {
-  const configFile = join(o.dir, "shim.yaml");
-  const socket = join(o.dir, "shim.sock");
-  const logFile = join(o.dir, "shim.log");
-  writeFileSync(configFile, stringify({ runtimes: o.runtimes, ...o.config }));
+  const dir = mkdtempSync(join(o.baseDir, "shim-"));
+  const configFile = join(dir, "shim.yaml");
+  const socket = join(dir, "shim.sock");
+  const logFile = join(dir, "shim.log");
+  writeFileSync(
+    configFile,
+    shimConfigYaml({ runtimes: o.runtimes, ...(o.extra ? { extra: o.extra } : {}) }, socket),
+  );
+  const entry = o.cli ? [o.cli] : ["--import", "tsx", SHIM_CLI];
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(
-      process.execPath,
-      [...(o.nodeArgs ?? []), "--import", "tsx", SHIM_CLI, "--config", configFile, "--socket", socket],
-      { stdio: ["ignore", fd, fd] },
-    );
+    child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...entry, "--config", configFile], {
+      stdio: ["ignore", fd, fd],
+    });
   } finally {
     closeSync(fd);
   }
@@ -70,19 +77,23 @@ export async function startShimProcess(o: ShimOptions): Promise<ShimProcess> {
     }),
   );
   const pid = child.pid;
-  const target = `unix://${socket}`;
+  const endpoint = `unix://${socket}`;
   const tail = (): string => readFileSync(logFile, "utf8").split("\n").slice(-20).join("\n");
 
-  const stop = async (): Promise<void> => {
+  const kill = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill("SIGTERM");
     const timer = setTimeout(() => child.kill("SIGKILL"), SHIM_PROCESS.stopGraceMs);
     await exited;
     clearTimeout(timer);
   };
+  const stop = async (): Promise<void> => {
+    await kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
 
   // Ready means a real call answers, not only that the socket exists.
-  const client = new RawCriClient(target);
+  const client = new RawCriClient(endpoint);
   const deadline = Date.now() + SHIM_PROCESS.readyMs;
   let last: unknown;
   try {
@@ -92,7 +103,7 @@ export async function startShimProcess(o: ShimOptions): Promise<ShimProcess> {
       }
       try {
         await client.unary("Version", encodeRequest("Version"), SHIM_PROCESS.probeMs);
-        return { target, pid, logFile, stop };
+        return { endpoint, pid, logFile, stop };
       } catch (err) {
         last = err;
         await new Promise((r) => setTimeout(r, SHIM_PROCESS.pollMs));
@@ -105,7 +116,7 @@ export async function startShimProcess(o: ShimOptions): Promise<ShimProcess> {
       },
     );
   } catch (err) {
-    await stop();
+    await kill(); // keep the dir: the error names its log
     throw err;
   } finally {
     client.close();
