@@ -14,6 +14,8 @@ import {
 import { rawUnary, startTestShim, type TestShim } from "../harness/shim.js";
 import { remoteCommand } from "../harness/streaming-client.js";
 import { stringField } from "../../shim/wire/writer.js";
+import { startOciRegistry, type OciRegistry } from "../fakes/oci-registry.js";
+import { ensureTestImages } from "../fixtures/oci-images.js";
 
 let host: ContainerdInstance;
 let vm: ContainerdInstance;
@@ -24,6 +26,7 @@ let vmDirect: CriClient;
 /** Stands in for the VM's port forward of its stream server: the shim rewrites URLs to it. */
 let streamForward: Server;
 let streamForwardPort: number;
+let registry: OciRegistry;
 
 interface RunningPod {
   id: string;
@@ -62,6 +65,7 @@ beforeAll(async () => {
     startContainerd({ name: "shim-host" }),
     startContainerd({ name: "shim-vm", tcp: true }),
   ]);
+  registry = await startOciRegistry((await ensureTestImages()).busybox);
   streamForward = await forwardPort(vm.streamPort);
   const address = streamForward.address();
   streamForwardPort = typeof address === "object" && address ? address.port : 0;
@@ -81,6 +85,7 @@ afterAll(async () => {
   vmDirect?.close();
   await shim?.stop();
   streamForward?.close();
+  await registry?.stop();
   await Promise.all([host?.stop(), vm?.stop()]);
 });
 
@@ -153,17 +158,36 @@ describe("hydra-shim with two real containerd instances", () => {
     expect(after).toEqual(before);
   });
 
-  it("routes PullImage without a sandbox config to default (crictl pull) and answers", async () => {
-    // No registry is reachable here: the default containerd's own pull error proves the routing, and
-    // the shim must not crash. The image named is not present on the VM side so nothing else could answer.
-    await expect(
-      viaShim.image.PullImage!({ image: { image: "127.0.0.1:9/none/such:1" } }),
-    ).rejects.toMatchObject({
-      code: grpc.status.UNKNOWN,
-      details: expect.stringMatching(/127\.0\.0\.1:9/),
+  it("pulls an image without a sandbox config (crictl pull) into the default containerd", async () => {
+    const image = `${registry.host}/hydra/busybox:pulled`;
+    const pulled = await viaShim.image.PullImage!({ image: { image } });
+    expect(pulled.image_ref).toMatch(/^sha256:/);
+    expect(registry.requests.some((r) => r.includes("/manifests/"))).toBe(true);
+    expect((await hostDirect.image.ImageStatus!({ image: { image } })).image?.repo_tags).toContain(image);
+    expect((await vmDirect.image.ImageStatus!({ image: { image } })).image).toBeFalsy();
+  });
+
+  it("pulls a node-only image into the VM before CreateContainer there", async () => {
+    const image = `${registry.host}/hydra/busybox:pulled`;
+    expect((await vmDirect.image.ImageStatus!({ image: { image } })).image).toBeFalsy();
+    const manifestsBefore = registry.requests.filter((r) => r.includes("/manifests/")).length;
+    const { container_id: id } = await viaShim.runtime.CreateContainer!({
+      pod_sandbox_id: vmPod.id,
+      config: {
+        ...busyboxContainerConfig("second", ["sleep", "3600"]),
+        image: { image, user_specified_image: image },
+      },
+      sandbox_config: vmPod.config,
     });
-    const status = await viaShim.image.ImageStatus!({ image: { image: "localhost/hydra/busybox:1" } });
-    expect(status.image?.repo_tags).toContain("localhost/hydra/busybox:1");
+    expect(registry.requests.filter((r) => r.includes("/manifests/")).length).toBeGreaterThan(
+      manifestsBefore,
+    );
+    expect((await vmDirect.image.ImageStatus!({ image: { image } })).image?.repo_tags).toContain(image);
+    await viaShim.runtime.StartContainer!({ container_id: id });
+    const out = await viaShim.runtime.ExecSync!({ container_id: id, cmd: ["echo", "pulled"], timeout: 10 });
+    expect(out.stdout.toString()).toBe("pulled\n");
+    await viaShim.runtime.StopContainer!({ container_id: id, timeout: 2 });
+    await viaShim.runtime.RemoveContainer!({ container_id: id });
   });
 
   it("answers malformed request bytes with INVALID_ARGUMENT and stays up", async () => {
