@@ -1,6 +1,7 @@
 // Real QEMU: the launcher boots the locally built test guest (RUN_BARE_KERNEL, TCG here) as a
 // daemon on free loopback ports, and `up` returns only once CRI answers Version and Status.
-// Also: status --json, idempotent up, no secret in QEMU's argv, down frees the ports.
+// Also: status --json, ssh with a key, logs, idempotent up, no secret in QEMU's argv, down
+// frees the ports.
 import { execa } from "execa";
 import fs from "node:fs";
 import os from "node:os";
@@ -22,7 +23,13 @@ let ports: { ssh: number; cri: number; stream: number };
 let baseArgs: string[];
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
-  execa(TSX, [CLI, ...args, ...baseArgs], { reject: false, env: { ...env }, cwd: tmp, all: true });
+  // The shared flags go right after the command, before any `--`.
+  execa(TSX, [CLI, args[0]!, ...baseArgs, ...args.slice(1)], {
+    reject: false,
+    env: { ...env },
+    cwd: tmp,
+    all: true,
+  });
 
 function pidOf(): number {
   return Number(fs.readFileSync(path.join(tmp, "img/vm/qemu.pid"), "utf8").trim());
@@ -32,6 +39,7 @@ beforeAll(async () => {
   const guest = await buildTestGuest({ log: () => {} });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hydra-lb-"));
   ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
+  await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(tmp, "id_test")]);
   baseArgs = [
     "--image-dir",
     path.join(tmp, "img"),
@@ -52,6 +60,8 @@ beforeAll(async () => {
     "DEFAULT_RIMD_IMAGE_FILENAME=initramfs.cpio",
     "--set",
     `DIR_K3S_VAR=${path.join(tmp, "k3s")}`,
+    "--set",
+    `VM_SSH_KEY_FILENAME=${path.join(tmp, "id_test.pub")}`,
   ];
 });
 
@@ -67,7 +77,7 @@ afterAll(async () => {
 });
 
 describe("hydra-launcher with the test guest under real QEMU", () => {
-  it("up -d returns once CRI answers; status, idempotent up, no secret on argv; down frees the ports", async () => {
+  it("up -d returns once CRI answers; status, ssh, logs, idempotent up, no secret on argv; down frees the ports", async () => {
     const start = Date.now();
     const up = await cli(["up", "-d", "--timeout", "600"], {
       VM_PASSWORD: SECRET,
@@ -108,6 +118,12 @@ describe("hydra-launcher with the test guest under real QEMU", () => {
     expect(cmdline).toContain("qemu-system");
     expect(cmdline).not.toContain(SECRET);
     expect(cmdline).toContain(`hostfwd=tcp:127.0.0.1:${ports.cri}-:35000`);
+
+    const ssh = await cli(["ssh", "--", "echo", "hello-from-$(hostname)"]);
+    expect(ssh.exitCode, ssh.all).toBe(0);
+    expect(ssh.stdout.trim()).toBe("hello-from-vm-host");
+    const logs = await cli(["logs", "-n", "50"]);
+    expect(logs.stdout).toContain("HYDRA-GUEST-READY");
 
     const again = await cli(["up", "-d", "--timeout", "60"]);
     expect(again.exitCode, again.all).toBe(0);
