@@ -1,10 +1,19 @@
 // Every file name and tunable of hydra-shim in one place; other modules import from here.
-import { createRequire } from "node:module";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const pkg = createRequire(import.meta.url)("../package.json") as { version: string };
+/** The package version: the nearest package.json above this file (shim/ from source, dist/shim/ built). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    if (dirname(dir) === dir) return "0.0.0-unknown";
+  }
+}
 
 /** Our own version, reported as runtime_version by Version. */
-export const SHIM_VERSION: string = pkg.version;
+export const SHIM_VERSION: string = packageVersion();
 export const SHIM_RUNTIME_NAME = "hydra-shim";
 /** VersionResponse.version: the version of the kubelet runtime API as the CRI defines it. */
 export const CRI_VERSION = "0.1.0";

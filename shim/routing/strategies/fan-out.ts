@@ -39,10 +39,12 @@ export function fanOutList(what: string, filters: readonly OwnerFilter[] = []) {
     ctx.backend = FAN_OUT;
     const key = LastKnownGood.key(ctx.method, ctx.request);
     const backends = s.backends.all();
-    const errors: Error[] = [];
-    const parts = await Promise.all(backends.map((b) => listOne(ctx, s, b, key, errors)));
+    const errors: Array<Error | undefined> = [];
+    const parts = await Promise.all(backends.map((b, i) => listOne(ctx, s, b, key, errors, i)));
     const present = parts.filter((p): p is ListPart => p !== undefined);
-    if (present.length === 0) throw errors[0] ?? new Error(`no backend answered ${ctx.method}`);
+    // Nothing from anyone: answer with the first backend's (default's) own error rather than an empty list.
+    if (present.length === 0)
+      throw errors.find((e) => e !== undefined) ?? new Error(`no backend answered ${ctx.method}`);
     return { message: concatLists(what, present, s.config().maxMergedBytes) };
   };
 }
@@ -52,7 +54,8 @@ async function listOne(
   s: ShimServices,
   b: Backend,
   key: string,
-  errors: Error[],
+  errors: Array<Error | undefined>,
+  slot: number,
 ): Promise<ListPart | undefined> {
   try {
     const reply = await b.unary(ctx.path, ctx.request, {
@@ -68,7 +71,7 @@ async function listOne(
     return { backend: b.name, bytes: reply.message };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    errors.push(e);
+    errors[slot] = e;
     const cached = s.lastKnownGood.recall(b.name, key);
     if (s.lastKnownGood.markDegraded(b.name)) {
       s.log.warn(
