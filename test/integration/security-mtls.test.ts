@@ -138,41 +138,25 @@ async function nellyImageStatus(
   }
 }
 
+/** The shim's TLS settings for nelly: `ca` it trusts, and the client certificate it presents. */
+function tls(ca: string, client?: string): Record<string, string> {
+  const pair: Record<string, string> = client
+    ? { cert: file(`${client}.pem`), key: file(`${client}.key`) }
+    : {};
+  return { ca: file(`${ca}.pem`), ...pair, server_name: "localhost" };
+}
+
 describe("mTLS to a TCP backend", () => {
   it("works with a client certificate signed by the CA the backend trusts", async () => {
-    const r = await nellyImageStatus({
-      ca: file("ca.pem"),
-      cert: file("client.pem"),
-      key: file("client.key"),
-      server_name: "localhost",
-    });
-    expect(r).toEqual({ code: grpc.status.OK, details: "" });
+    expect(await nellyImageStatus(tls("ca", "client"))).toEqual({ code: grpc.status.OK, details: "" });
   });
 
-  it("is refused with a client certificate from another CA (UNAVAILABLE naming the backend)", async () => {
-    const r = await nellyImageStatus({
-      ca: file("ca.pem"),
-      cert: file("rogue-client.pem"),
-      key: file("rogue-client.key"),
-      server_name: "localhost",
-    });
-    expect(r.code).toBe(grpc.status.UNAVAILABLE);
-    expect(r.details).toMatch(/backend nelly/);
-  });
-
-  it("is refused without a client certificate", async () => {
-    const r = await nellyImageStatus({ ca: file("ca.pem"), server_name: "localhost" });
-    expect(r.code).toBe(grpc.status.UNAVAILABLE);
-    expect(r.details).toMatch(/backend nelly/);
-  });
-
-  it("refuses a backend whose certificate is not signed by the configured CA", async () => {
-    const r = await nellyImageStatus({
-      ca: file("rogue-ca.pem"),
-      cert: file("client.pem"),
-      key: file("client.key"),
-      server_name: "localhost",
-    });
+  it.each([
+    ["a client certificate from another CA", tls("ca", "rogue-client")],
+    ["no client certificate", tls("ca")],
+    ["a server certificate not signed by the CA the shim trusts", tls("rogue-ca", "client")],
+  ])("is refused with %s (UNAVAILABLE naming the backend)", async (_what, settings) => {
+    const r = await nellyImageStatus(settings);
     expect(r.code).toBe(grpc.status.UNAVAILABLE);
     expect(r.details).toMatch(/backend nelly/);
   });
