@@ -67,8 +67,11 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   const adopt = (b: Backend): void => {
     b.onStateChange((backend, state, reason) => {
       metrics.setBackendUp(backend.name, state === "up");
-      if (state === "down")
+      if (state === "down") {
         log.warn({ backend: backend.name, endpoint: backend.config.endpoint.text, reason }, "backend down");
+        // A failed call may have noticed first: probe now rather than at the next checkinterval.
+        health.kick(backend);
+      }
       if (state === "up") {
         log.info({ backend: backend.name, endpoint: backend.config.endpoint.text }, "backend up");
         events.emit("backend-up", backend);

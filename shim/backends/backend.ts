@@ -71,6 +71,9 @@ export class Backend {
   setState(state: BackendState, reason: string): void {
     this.reason = reason;
     if (state === this.stateValue) return;
+    // Per-user-agent channels keep their own reconnect backoff; start them afresh when the
+    // backend is reachable again rather than fail calls until their backoff expires.
+    if (state === "up" && this.stateValue === "down") this.dropAgentChannels();
     this.stateValue = state;
     for (const l of this.listeners) l(this, state, reason);
   }
@@ -168,10 +171,14 @@ export class Backend {
     return this.statusError({ code: err.code, details: err.details, metadata: err.metadata });
   }
 
+  private dropAgentChannels(): void {
+    for (const c of this.byAgent.values()) c.close();
+    this.byAgent.clear();
+  }
+
   close(): void {
     this.closed = true;
     this.base.close();
-    for (const c of this.byAgent.values()) c.close();
-    this.byAgent.clear();
+    this.dropAgentChannels();
   }
 }
