@@ -1,6 +1,7 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function, busiest first.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { SHIM_BUILD } from "../config.js";
 
 interface CallFrame {
   functionName: string;
@@ -45,7 +46,11 @@ export function shortenUrl(url: string, repoRoot: string): string {
     return `${pkg}/${parts.at(-1) ?? ""}`;
   }
   const root = repoRoot.endsWith("/") ? repoRoot : `${repoRoot}/`;
-  return path.startsWith(root) ? path.slice(root.length) : path;
+  const rel = path.startsWith(root) ? path.slice(root.length) : path;
+  // The bench runs the shim transpiled into <build dir>/<pid>/shim/…: name it by its source path.
+  return rel.startsWith(`${SHIM_BUILD.dir}/`)
+    ? rel.replace(/^[^]*?\/\d+\//, "").replace(/\.js$/, ".ts")
+    : rel;
 }
 
 export function selfTimes(
