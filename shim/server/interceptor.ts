@@ -45,6 +45,10 @@ function finish(
   }
 }
 
+function contextOf<C extends UnaryCtx["call"] | StreamCtx["call"]>(method: CriMethod, path: string, call: C) {
+  return { method, path, request: call.request, call, userAgent: userAgentOf(call.metadata), backend: "" };
+}
+
 /** The shared life of every call: readiness, request id, timing, error mapping, logs, metrics. */
 function intercept<R>(
   s: ShimServices,
@@ -93,14 +97,7 @@ export function unaryHandler(
 ): grpc.handleUnaryCall<Buffer, Buffer> {
   const path = methodPath(method);
   return (call, callback) => {
-    const ctx: UnaryCtx = {
-      method,
-      path,
-      request: call.request,
-      call,
-      userAgent: userAgentOf(call.metadata),
-      backend: "",
-    };
+    const ctx: UnaryCtx = contextOf(method, path, call);
     intercept(
       s,
       gate,
@@ -123,14 +120,7 @@ export function streamHandler(
 ): grpc.handleServerStreamingCall<Buffer, Buffer> {
   const path = methodPath(method);
   return (call) => {
-    const ctx: StreamCtx = {
-      method,
-      path,
-      request: call.request,
-      call,
-      userAgent: userAgentOf(call.metadata),
-      backend: "",
-    };
+    const ctx: StreamCtx = contextOf(method, path, call);
     intercept(
       s,
       gate,
