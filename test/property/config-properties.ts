@@ -142,7 +142,30 @@ backends:
 list_staleness: 2m
 `;
 
-const textEdit = fc.record({ at: fc.nat(), remove: fc.nat(4), insert: fc.string({ maxLength: 4 }) });
+/** YAML's own syntax: anchors, aliases, merge keys, tags, flow and block markers, directives. */
+const YAML_SYNTAX = [
+  "*a",
+  "&a ",
+  "*",
+  "<<: *a\n",
+  "!!str ",
+  "!!binary ",
+  "!!int ",
+  "? ",
+  "- ",
+  "{",
+  "[",
+  "|",
+  ">",
+  "---\n",
+  "%YAML 1.1\n",
+];
+
+const textEdit = fc.record({
+  at: fc.nat(),
+  remove: fc.nat(4),
+  insert: fc.oneof(fc.string({ maxLength: 4 }), fc.constantFrom(...YAML_SYNTAX)),
+});
 
 export const configProperties: NamedProperty[] = [
   {
