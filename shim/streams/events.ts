@@ -1,6 +1,11 @@
 // GetContainerEvents: one client stream fed by every backend's event stream. A backend stream that
 // ends or fails is re-subscribed with backoff, and at once when the health monitor sees the backend
-// come back. The client stream ends when the client cancels or the shim shuts down.
+// come back. A backend answering UNIMPLEMENTED (containerd before 1.7) is left out; if every backend
+// does, the client stream ends with UNIMPLEMENTED so the kubelet falls back to its generic PLEG
+// instead of waiting for events that never come. Otherwise the client stream ends when the client
+// cancels or the shim shuts down.
+import { status } from "@grpc/grpc-js";
+import { ShimError } from "../errors.js";
 import { EVENTS_RESUBSCRIBE_MAX_MS, EVENTS_RESUBSCRIBE_MIN_MS } from "../constants.js";
 import type { Backend } from "../backends/backend.js";
 import { FAN_OUT, type ShimServices, type StreamCtx } from "../routing/context.js";
@@ -12,11 +17,15 @@ interface Subscription {
   backoffMs: number;
   /** Bumped per subscribe; an ended stream of an older generation is ignored. */
   generation: number;
+  unsupported?: boolean;
 }
+
+const isUnimplemented = (err: Error): boolean =>
+  err instanceof ShimError && err.code === status.UNIMPLEMENTED;
 
 export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> {
   ctx.backend = FAN_OUT;
-  return new Promise<void>((resolve) => {
+  return new Promise<void>((resolve, reject) => {
     const subs = new Map<Backend, Subscription>();
     let closed = false;
 
@@ -46,11 +55,18 @@ export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> 
         });
         void pipeBackendStream(b, from, ctx.call).then((end) => {
           if (closed || generation !== sub.generation) return;
+          sub.cancel = undefined;
+          if (!end.ok && isUnimplemented(end.error)) {
+            sub.unsupported = true;
+            s.log.info({ backend: b.name }, "backend does not serve GetContainerEvents; leaving it out");
+            const all = [...subs.values()];
+            if (all.length === s.backends.all().length && all.every((x) => x.unsupported)) close(end.error);
+            return;
+          }
           s.log.info(
             { backend: b.name, err: end.ok ? undefined : end.error.message },
             "container events stream from backend ended; re-subscribing",
           );
-          sub.cancel = undefined;
           schedule(b, sub);
         });
       } catch {
@@ -60,25 +76,27 @@ export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> 
 
     const onBackendUp = (b: Backend): void => {
       const sub = subs.get(b);
-      if (sub && !sub.cancel) subscribe(b);
+      if (sub && !sub.cancel && !sub.unsupported) subscribe(b);
     };
 
-    const close = (): void => {
+    const end = (): void => close();
+    const close = (error?: Error): void => {
       if (closed) return;
       closed = true;
       s.events.off("backend-up", onBackendUp);
-      s.events.off("shutdown", close);
+      s.events.off("shutdown", end);
       for (const sub of subs.values()) {
         if (sub.timer) clearTimeout(sub.timer);
         sub.cancel?.();
       }
-      resolve();
+      if (error) reject(error);
+      else resolve();
     };
 
     s.events.on("backend-up", onBackendUp);
-    s.events.on("shutdown", close);
-    ctx.call.on("cancelled", close);
-    ctx.call.on("close", close);
+    s.events.on("shutdown", end);
+    ctx.call.on("cancelled", end);
+    ctx.call.on("close", end);
     for (const b of s.backends.all()) subscribe(b);
   });
 }

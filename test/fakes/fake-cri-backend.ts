@@ -301,6 +301,11 @@ export async function startFakeCriBackend(opts: FakeCriOptions): Promise<FakeCri
     if (m.responseStream) {
       (impls[service] ??= {})[m.name] = (call: grpc.ServerWritableStream<Buffer, Buffer>) => {
         const rec = record(call);
+        const fault = takeFault(m.name);
+        if (fault?.code !== undefined) {
+          call.emit("error", faultError(fault));
+          return;
+        }
         if (m.name === "GetContainerEvents") {
           eventStreams.add(call);
           call.on("cancelled", () => eventStreams.delete(call));

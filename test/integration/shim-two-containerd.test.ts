@@ -190,6 +190,26 @@ describe("hydra-shim with two real containerd instances", () => {
     await viaShim.runtime.RemoveContainer!({ container_id: id });
   });
 
+  it("relays GetContainerEvents as the containerds serve it (1.6: UNIMPLEMENTED, so the kubelet uses its generic PLEG)", async () => {
+    type Events = Record<string, (req: Msg) => grpc.ClientReadableStream<Msg>>;
+    const firstOutcome = (client: CriClient): Promise<string> =>
+      new Promise((resolve) => {
+        const stream = (client.raw.runtime as unknown as Events).GetContainerEvents!({});
+        const timer = setTimeout(() => {
+          stream.cancel();
+          resolve("open");
+        }, 3000);
+        stream.on("error", (e: grpc.ServiceError) => {
+          clearTimeout(timer);
+          resolve(grpc.status[e.code] ?? String(e.code));
+        });
+        stream.on("data", () => undefined);
+      });
+    const direct = await firstOutcome(hostDirect);
+    const through = await firstOutcome(viaShim);
+    expect(through).toBe(direct === "UNIMPLEMENTED" ? "UNIMPLEMENTED" : "open");
+  });
+
   it("answers malformed request bytes with INVALID_ARGUMENT and stays up", async () => {
     const truncated = stringField(1, vmPod.containerId).subarray(0, 10);
     const r = await rawUnary(shim.endpoint, "ContainerStatus", truncated);

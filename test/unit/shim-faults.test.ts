@@ -254,6 +254,33 @@ describe("container events", () => {
     }
   });
 
+  it("leaves out a backend without GetContainerEvents, and ends with UNIMPLEMENTED if none has it", async () => {
+    nelly.fault("GetContainerEvents", { code: grpc.status.UNIMPLEMENTED, details: "old containerd" });
+    await start();
+    const client = criClient(shim!.endpoint);
+    type Events = Record<string, (req: Msg) => grpc.ClientReadableStream<Msg>>;
+    try {
+      const got: Msg[] = [];
+      const stream = (client.raw.runtime as unknown as Events).GetContainerEvents!({});
+      stream.on("data", (m: Msg) => got.push(m));
+      stream.on("error", () => undefined);
+      await until("the default subscription", () => def.openEventStreams() === 1);
+      await sleep(100);
+      def.pushEvent({ container_id: "still-flowing" });
+      await until("the default's event", () => got.length === 1);
+      stream.cancel();
+
+      def.fault("GetContainerEvents", { code: grpc.status.UNIMPLEMENTED, details: "old containerd" });
+      nelly.fault("GetContainerEvents", { code: grpc.status.UNIMPLEMENTED, details: "old containerd" });
+      const none = (client.raw.runtime as unknown as Events).GetContainerEvents!({});
+      none.on("data", () => undefined);
+      const err = await new Promise<grpc.ServiceError>((resolve) => none.on("error", resolve));
+      expect(err.code).toBe(grpc.status.UNIMPLEMENTED);
+    } finally {
+      client.close();
+    }
+  });
+
   it("relays Stream* pages from every backend", async () => {
     await start();
     for (const [h, n] of [
