@@ -79,12 +79,19 @@ export async function startTestShim(opts: TestShimOptions): Promise<TestShim> {
   if (!parsed.ok) throw parsed.error;
   const config = parsed.config;
   const clients: CriClient[] = [];
+  let first: Shim;
+  try {
+    first = await startShim(config, { logger: loggerFor(opts.logLevel) });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const h: TestShim = {
     dir,
     socketPath,
     endpoint: `unix://${socketPath}`,
     configPath,
-    shim: await startShim(config, { logger: loggerFor(opts.logLevel) }),
+    shim: first,
     client() {
       const c = criClient(h.endpoint);
       clients.push(c);
@@ -157,7 +164,12 @@ export async function spawnShim(opts: TestShimOptions, args: string[] = []): Pro
     child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
-    await waitReady(`unix://${socketPath}`, child, () => stderr);
+    try {
+      await waitReady(`unix://${socketPath}`, child, () => stderr);
+    } catch (err) {
+      child.kill("SIGKILL");
+      throw err;
+    }
     return child;
   };
   const exited = async (child: ChildProcess | undefined, timeoutMs: number): Promise<number | null> => {
@@ -167,12 +179,19 @@ export async function spawnShim(opts: TestShimOptions, args: string[] = []): Pro
     clearTimeout(timer);
     return code;
   };
+  let firstChild: ChildProcess;
+  try {
+    firstChild = await start();
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   const h: SpawnedShim = {
     dir,
     socketPath,
     endpoint: `unix://${socketPath}`,
     configPath,
-    process: await start(),
+    process: firstChild,
     logs: () => stderr,
     async terminate() {
       h.process?.kill("SIGTERM");
