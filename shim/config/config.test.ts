@@ -158,6 +158,10 @@ backends:
     expect(issues("runtimes: [\n")[0]?.message).toMatch(/YAML.*line/);
   });
 
+  it("reports unresolvable YAML (an alias without its anchor) instead of throwing", () => {
+    expect(issues("runtimes: *nowhere\n")[0]?.message).toMatch(/YAML: Unresolved alias/);
+  });
+
   it("has an embedded default for the demo", () => {
     const c = defaultConfig();
     expect(c.backends.map((b) => [b.name, b.endpoint.text])).toEqual([

@@ -76,7 +76,17 @@ export function parseConfig(text: string, source: string): ConfigResult {
     }));
     return { ok: false, error: new ConfigError(source, issues) };
   }
-  const js: unknown = doc.toJS() ?? {};
+  let js: unknown;
+  try {
+    // toJS throws for what parsing accepts but cannot resolve (an alias without its anchor, an
+    // alias bomb over maxAliasCount): a config problem, reported like the others.
+    js = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return {
+      ok: false,
+      error: new ConfigError(source, [{ path: "", message: `YAML: ${(err as Error).message}` }]),
+    };
+  }
   const parsed = configSchema.safeParse(js);
   const issues = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => ({ path: pathOf(i.path), message: i.message }))),
