@@ -59,7 +59,9 @@ describe("durations", () => {
     ["1h30m", 5400000],
     [0.25, 250],
   ])("%s → %i ms", (v, ms) => expect(parseDuration(v)).toBe(ms));
-  it.each(["5 s", "abc", "5x", "", -1])("refuses %s", (v) => expect(typeof parseDuration(v)).toBe("string"));
+  it.each(["5 s", "abc", "5x", "", -1, 2147484, "600h"])("refuses %s", (v) =>
+    expect(typeof parseDuration(v)).toBe("string"),
+  );
 });
 
 describe("parseConfig", () => {
