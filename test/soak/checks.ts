@@ -48,6 +48,7 @@ export function misrouted(backend: Handler, items: readonly Labelled[]): Labelle
 }
 
 export interface Vanish {
+  kind: string;
   id: string;
   handler: Handler;
   /** Whether the handler's backend was down (chaos) when the relist answered. */
@@ -68,10 +69,16 @@ interface Tracked {
  */
 export class RelistTracker {
   private readonly seen = new Map<string, Tracked>();
+  /** When removal of an ID was asked, seen or not yet (a relist may list it after that). */
+  private readonly removing = new Map<string, number>();
 
-  constructor(private readonly stalenessMs: number) {}
+  constructor(
+    private readonly kind: "pod" | "container",
+    private readonly stalenessMs: number,
+  ) {}
 
   markRemoving(id: string, at: number): void {
+    if (!this.removing.has(id)) this.removing.set(id, at);
     const t = this.seen.get(id);
     if (t) t.removingSince ??= at;
   }
@@ -90,15 +97,20 @@ export class RelistTracker {
     for (const [id, t] of this.seen) {
       if (present.has(id)) continue;
       this.seen.delete(id);
+      this.removing.delete(id);
       if (t.removingSince !== undefined && t.removingSince <= at) continue;
       const since = downSince(t.handler);
       if (since !== undefined && at - since > this.stalenessMs) continue;
-      vanished.push({ id, handler: t.handler, backendDown: since !== undefined, at });
+      vanished.push({ kind: this.kind, id, handler: t.handler, backendDown: since !== undefined, at });
     }
     for (const i of listed) {
       const handler = i.labels?.[LABEL_HANDLER] as Handler | undefined;
-      if (handler && !this.seen.has(i.id) && HANDLERS.includes(handler)) this.seen.set(i.id, { handler });
+      if (!handler || this.seen.has(i.id) || !HANDLERS.includes(handler)) continue;
+      const removingSince = this.removing.get(i.id);
+      this.seen.set(i.id, removingSince === undefined ? { handler } : { handler, removingSince });
     }
+    // removals of objects no relist ever showed: forget them once no answer can still list them
+    for (const [id, since] of this.removing) if (at - since > 2 * this.stalenessMs) this.removing.delete(id);
     return vanished;
   }
 }

@@ -61,8 +61,8 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
   const env: LoadEnv = {
     plan,
     metrics,
-    pods: new RelistTracker(plan.shim.listStalenessS * 1000),
-    containers: new RelistTracker(plan.shim.listStalenessS * 1000),
+    pods: new RelistTracker("pod", plan.shim.listStalenessS * 1000),
+    containers: new RelistTracker("container", plan.shim.listStalenessS * 1000),
     client: () => (shim as ShimSupervisor).client(),
     shimRestartedSince: (since) => shim?.restartedSince(since) ?? false,
     downSince: (h) => down[h],

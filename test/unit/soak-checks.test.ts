@@ -51,14 +51,14 @@ describe("RelistTracker", () => {
   const up = () => undefined;
 
   it("reports an object seen before and missing now, with the backend's state", () => {
-    const t = new RelistTracker(120_000);
+    const t = new RelistTracker("container", 120_000);
     expect(t.observe(1_000, [nelly("a"), nelly("b")], up)).toEqual([]);
     const v = t.observe(2_000, [nelly("a")], () => 1_500);
-    expect(v).toEqual([{ id: "b", handler: "nelly", backendDown: true, at: 2_000 }]);
+    expect(v).toEqual([{ kind: "container", id: "b", handler: "nelly", backendDown: true, at: 2_000 }]);
   });
 
   it("does not report what the soak removed before the answer, nor beyond the staleness bound", () => {
-    const t = new RelistTracker(10_000);
+    const t = new RelistTracker("container", 10_000);
     t.observe(0, [nelly("a"), nelly("b")], up);
     t.markRemoving("a", 500);
     expect(t.observe(1_000, [], () => undefined).map((x) => x.id)).toEqual(["b"]);
@@ -66,8 +66,15 @@ describe("RelistTracker", () => {
     expect(t.observe(20_000, [], () => 5_000)).toEqual([]);
   });
 
+  it("does not report an object whose removal was asked before a relist first listed it", () => {
+    const t = new RelistTracker("container", 10_000);
+    t.markRemoving("a", 500); // created and removed between relists; an answer in flight still lists it
+    t.observe(1_000, [nelly("a")], up);
+    expect(t.observe(2_000, [], up)).toEqual([]);
+  });
+
   it("still reports an object whose removal was asked after the answer", () => {
-    const t = new RelistTracker(10_000);
+    const t = new RelistTracker("container", 10_000);
     t.observe(0, [nelly("a")], up);
     t.markRemoving("a", 1_500);
     expect(t.observe(1_000, [], up).map((x) => x.id)).toEqual(["a"]);
