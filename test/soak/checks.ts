@@ -39,6 +39,14 @@ export interface Labelled {
   labels?: Record<string, string>;
 }
 
+/** The id and labels of each decoded PodSandbox / Container of a list answer. */
+export function labelledItems(items: unknown): Labelled[] {
+  return ((items ?? []) as Array<{ id: string; labels?: Record<string, string> }>).map((i) => ({
+    id: i.id,
+    labels: i.labels ?? {},
+  }));
+}
+
 /** Objects the soak created for another handler, found in `backend`'s own containerd. */
 export function misrouted(backend: Handler, items: readonly Labelled[]): Labelled[] {
   return items.filter((i) => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { CriClient, Msg } from "../harness/cri-client.js";
 import { busyboxContainerConfig, podSandboxConfig } from "../harness/cri-objects.js";
 import { BUSYBOX_IMAGE } from "../fixtures/oci-images.js";
-import type { Labelled, RelistTracker } from "./checks.js";
+import { labelledItems, type RelistTracker } from "./checks.js";
 import { HANDLERS, LABEL_HANDLER, LABEL_KIND, type Handler, type SoakPlan } from "./config.js";
 import type { SoakMetrics } from "./metrics.js";
 
@@ -196,13 +196,6 @@ export async function worker(
   }
 }
 
-function asLabelled(items: unknown): Labelled[] {
-  return ((items ?? []) as Array<{ id: string; labels?: Record<string, string> }>).map((i) => ({
-    id: i.id,
-    labels: i.labels ?? {},
-  }));
-}
-
 /** The kubelet's PLEG relist: both lists every second; every answer goes to the vanish check. */
 export async function relistLoop(env: LoadEnv): Promise<void> {
   while (!env.stopping()) {
@@ -212,8 +205,9 @@ export async function relistLoop(env: LoadEnv): Promise<void> {
       call(env, "ListContainers", "*", {}),
     ]);
     const at = performance.now();
-    if (pods) env.metrics.addVanished(env.pods.observe(at, asLabelled(pods.items), env.downSince));
-    if (ctrs) env.metrics.addVanished(env.containers.observe(at, asLabelled(ctrs.containers), env.downSince));
+    if (pods) env.metrics.addVanished(env.pods.observe(at, labelledItems(pods.items), env.downSince));
+    if (ctrs)
+      env.metrics.addVanished(env.containers.observe(at, labelledItems(ctrs.containers), env.downSince));
     env.metrics.relists++;
     await tick;
   }

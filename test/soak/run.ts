@@ -10,14 +10,14 @@ import { ShimSupervisor } from "./shim-supervisor.js";
 import { shimRuntimes, startBackends, stopBackends, type Backends } from "./backends.js";
 import { chaosLoop } from "./chaos.js";
 import {
+  labelledItems,
   misrouted,
   RelistTracker,
   rssGrowth,
-  type Labelled,
   type RssGrowth,
   type RssSample,
 } from "./checks.js";
-import { HANDLERS, type Handler, type SoakPlan } from "./config.js";
+import { HANDLERS, LABEL_HANDLER, type Handler, type SoakPlan } from "./config.js";
 import { runFuzz } from "./fuzz-run.js";
 import { Orphans, relistLoop, startStablePods, worker, type LoadEnv, type StablePod } from "./load.js";
 import { SoakMetrics } from "./metrics.js";
@@ -36,13 +36,6 @@ function rssKb(pid: number): number | undefined {
   } catch {
     return undefined; // the process is gone
   }
-}
-
-function labelled(items: unknown): Labelled[] {
-  return ((items ?? []) as Array<{ id: string; labels?: Record<string, string> }>).map((i) => ({
-    id: i.id,
-    labels: i.labels ?? {},
-  }));
 }
 
 export async function runSoak(o: RunOptions): Promise<SoakReport> {
@@ -111,7 +104,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     const directChecks = (async () => {
       while (!stop) {
         await sleep(plan.directCheckEveryMs);
-        await checkDirect(b, down, metrics);
+        await checkDirect(b, down, metrics, plan.callDeadlineMs);
       }
     })();
 
@@ -150,7 +143,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     log("load done; waiting for workers, chaos (nelly comes back up) and the last relist");
     await Promise.all([...workers, relist, chaos, sampler, directChecks, progress]);
     delete down.nelly;
-    await checkDirect(b, down, metrics);
+    await checkDirect(b, down, metrics, plan.callDeadlineMs);
     await orphans.sweep(env);
     if (orphans.size > 0) {
       await sleep(2_000);
@@ -195,21 +188,22 @@ async function checkDirect(
   b: Backends,
   down: Partial<Record<Handler, number>>,
   metrics: SoakMetrics,
+  deadlineMs: number,
 ): Promise<void> {
   for (const h of HANDLERS) {
     if (down[h] !== undefined) continue;
     const c = criClient(b[h].grpcTarget);
     try {
       const [pods, ctrs] = await Promise.all([
-        c.runtime.ListPodSandbox?.({}, { deadlineMs: 10_000 }),
-        c.runtime.ListContainers?.({}, { deadlineMs: 10_000 }),
+        c.runtime.ListPodSandbox?.({}, { deadlineMs }),
+        c.runtime.ListContainers?.({}, { deadlineMs }),
       ]);
       for (const [kind, items] of [
-        ["pod", labelled(pods?.items)],
-        ["container", labelled(ctrs?.containers)],
+        ["pod", labelledItems(pods?.items)],
+        ["container", labelledItems(ctrs?.containers)],
       ] as const) {
         for (const m of misrouted(h, items)) {
-          metrics.addMisroute({ backend: h, kind, id: m.id, wanted: m.labels?.["hydra-soak/handler"] ?? "" });
+          metrics.addMisroute({ backend: h, kind, id: m.id, wanted: m.labels?.[LABEL_HANDLER] ?? "" });
         }
       }
       metrics.directChecks++;
