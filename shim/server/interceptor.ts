@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { performance } from "node:perf_hooks";
 import type { UnaryReply } from "../backends/backend.js";
 import { toStatus, type GrpcStatusLike } from "../errors.js";
+import { checkWellFormed } from "../wire/reader.js";
 import type { Route, ShimServices, StreamCtx, UnaryCtx } from "../routing/context.js";
 import { methodPath, type CriMethod } from "../routing/methods.js";
 import type { CallGate } from "./gate.js";
@@ -70,6 +71,9 @@ function intercept<R>(
     s.log.debug({ req: id, method: ctx.method, bytes: ctx.request.length }, "enter");
   let pending: Promise<R>;
   try {
+    // Every request must at least be a well-formed field sequence, also where nothing is routed on
+    // (Version, Status...): a malformed one is INVALID_ARGUMENT here, not a backend's parse error.
+    checkWellFormed(ctx.request);
     pending = run();
   } catch (err) {
     pending = Promise.reject(err);

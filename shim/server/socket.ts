@@ -22,9 +22,26 @@ export function socketAnswers(path: string, timeoutMs = STALE_SOCKET_PROBE_MS): 
   });
 }
 
-/** Makes `path` ready to bind: creates its directory; removes a stale socket; refuses anything else. */
+/** Root and this process's user may own the socket and its directory; anyone else could swap it. */
+function trustedOwner(uid: number): boolean {
+  return uid === 0 || uid === process.getuid?.();
+}
+
+/**
+ * Makes `path` ready to bind: creates its directory; removes a stale socket of our own; refuses
+ * anything else, including a directory or stale socket another user owns (they could replace the
+ * socket the kubelet talks to).
+ */
 export async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const dirStat = await lstat(dir);
+  if (!trustedOwner(dirStat.uid)) {
+    throw new FailedPreconditionError(
+      `socket directory ${dir} is owned by uid ${dirStat.uid}, not by root or this user: another user could ` +
+        `replace the socket there; fix its owner or choose another socket.path`,
+    );
+  }
   let st;
   try {
     st = await lstat(path);
@@ -34,6 +51,11 @@ export async function prepareSocketPath(path: string): Promise<void> {
   if (!st.isSocket()) {
     throw new FailedPreconditionError(
       `${path} exists and is not a socket; remove it or choose another socket.path`,
+    );
+  }
+  if (!trustedOwner(st.uid)) {
+    throw new FailedPreconditionError(
+      `${path} is owned by uid ${st.uid}, not by root or this user; remove it yourself if it is really stale`,
     );
   }
   if (await socketAnswers(path)) {
