@@ -27,7 +27,8 @@ export function withDefaults(raw: RawConfig): ShimConfig {
       name,
       endpoint: raw.runtimes[name] as BackendConfig["endpoint"],
       timeoutMs: opts?.timeout ?? DEFAULT_BACKEND_TIMEOUT_MS,
-      runtimeHandler: opts?.runtime_handler ?? "",
+      // Our VMs (cloud-init and test guest) define a "nelly" runtime: pass the kubelet's handler on.
+      runtimeHandler: opts?.runtime_handler ?? (name === DEFAULT_BACKEND ? "" : name),
       ...(opts?.stream_address ? { streamAddress: opts.stream_address } : {}),
       ...(tls
         ? {

@@ -18,8 +18,9 @@ export interface BackendConfig {
   /** Replaces scheme://host:port of Exec/Attach/PortForward URLs returned by this backend. */
   streamAddress?: string;
   /**
-   * The runtime_handler sent to this backend in requests routed by handler ("" = its default
-   * runtime). The VM's containerd has no "nelly" runtime, so the kubelet's handler is replaced.
+   * The runtime_handler sent to this backend in requests routed by handler. Defaults to the
+   * backend's own name ("" for default), i.e. the kubelet's handler unchanged; "" sends pods to a
+   * runtime's default runtime when it has no runtime of that name.
    */
   runtimeHandler: string;
   tls?: BackendTlsConfig;

@@ -114,6 +114,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [${cri}.containerd.runtimes.runc]
   runtime_type = "io.containerd.runc.v2"
 
+# as in the VM's containerd, so RunPodSandbox with handler "nelly" works on a test backend too
+[${cri}.containerd.runtimes.nelly]
+  runtime_type = "io.containerd.runc.v2"
+
 [${cri}.cni]
   bin_dir = ${q(CNI_BIN_DIR)}
   conf_dir = ${q(s.layout.cniConfDir)}

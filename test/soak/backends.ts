@@ -1,25 +1,10 @@
 // The soak's two real containerd backends: "default" on its unix socket, "nelly" reached over the
-// harness's loopback TCP bridge (as the VM's containerd is), with a runc runtime named "nelly" so
-// RunPodSandbox with runtime_handler "nelly" works as it does in the VM.
-import { appendFile } from "node:fs/promises";
+// harness's loopback TCP bridge (as the VM's containerd is). The harness configures a "nelly"
+// runtime as the VM does, so RunPodSandbox with runtime_handler "nelly" works on both.
 import { startContainerd, type ContainerdInstance } from "../harness/containerd.js";
 import type { Handler } from "./config.js";
 
 export type Backends = Record<Handler, ContainerdInstance>;
-
-const CRI_PLUGIN = `plugins."io.containerd.grpc.v1.cri"`;
-
-/**
- * The harness configures only "runc"; the VM's containerd also has "nelly". Appending a TOML table
- * and restarting adds it until the harness can be asked for extra handlers directly.
- */
-async function addRuntimeHandler(inst: ContainerdInstance, handler: string): Promise<void> {
-  await appendFile(
-    inst.layout.config,
-    `\n[${CRI_PLUGIN}.containerd.runtimes.${handler}]\n  runtime_type = "io.containerd.runc.v2"\n`,
-  );
-  await inst.restart();
-}
 
 export async function startBackends(prefix: string): Promise<Backends> {
   const [def, nelly] = await Promise.allSettled([
@@ -30,7 +15,6 @@ export async function startBackends(prefix: string): Promise<Backends> {
     for (const r of [def, nelly]) if (r.status === "fulfilled") await r.value.stop().catch(() => undefined);
     throw def.status === "rejected" ? def.reason : (nelly as PromiseRejectedResult).reason;
   }
-  await addRuntimeHandler(nelly.value, "nelly");
   return { default: def.value, nelly: nelly.value };
 }
 

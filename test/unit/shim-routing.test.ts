@@ -42,13 +42,29 @@ afterEach(async () => {
 });
 
 describe("pods by runtime handler", () => {
-  it("sends default pods to default and nelly pods to nelly, handler rewritten for the VM", async () => {
+  it("sends default pods to default and nelly pods to nelly, handler passed on unchanged", async () => {
     const a = await runPod("a");
     const b = await runPod("b", "nelly");
     expect([...def.sandboxes.keys()]).toEqual([a.id]);
     expect([...nelly.sandboxes.keys()]).toEqual([b.id]);
-    expect(nelly.callsTo("RunPodSandbox")[0]?.request.runtime_handler).toBe("");
+    expect(nelly.callsTo("RunPodSandbox")[0]?.request.runtime_handler).toBe("nelly");
     expect(nelly.callsTo("RunPodSandbox")[0]?.request.config.metadata.uid).toBe("uid-b");
+  });
+
+  it("rewrites the handler to a backend's configured runtime_handler", async () => {
+    const rewriting = await startTestShim({
+      runtimes: { default: def.endpoint, nelly: nelly.endpoint },
+      backends: { nelly: { runtime_handler: "" } },
+      extra: { checkinterval: "200ms" },
+    });
+    try {
+      const client = rewriting.client();
+      await client.runtime.RunPodSandbox!({ config: pod("r"), runtime_handler: "nelly" });
+      expect(nelly.callsTo("RunPodSandbox")[0]?.request.runtime_handler).toBe("");
+      client.close();
+    } finally {
+      await rewriting.stop();
+    }
   });
 
   it("refuses an unknown handler and creates nothing anywhere", async () => {
@@ -263,7 +279,7 @@ describe("images", () => {
     await cri.image.PullImage!({ image: { image: "by-handler", runtime_handler: "nelly" } });
     await cri.image.ImageStatus!({ image: { image: "by-handler", runtime_handler: "nelly" } });
     const last = nelly.callsTo("ImageStatus").at(-1);
-    expect(last?.request.image).toMatchObject({ image: "by-handler", runtime_handler: "" });
+    expect(last?.request.image).toMatchObject({ image: "by-handler", runtime_handler: "nelly" });
     await cri.image.RemoveImage!({ image: { image: "by-handler", runtime_handler: "nelly" } });
     expect(nelly.images.has("by-handler")).toBe(false);
     await expect(
