@@ -5,7 +5,12 @@ import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { parseEndpoint } from "../config/endpoint.js";
 import { EXIT, InstallError, UsageError } from "./errors.js";
-import { DEFAULT_K3S_DATA_DIR, DEFAULT_NELLY_ENDPOINT, DEFAULT_SHIM_BIN } from "./layout.js";
+import {
+  DEFAULT_K3S_DATA_DIR,
+  DEFAULT_NELLY_ENDPOINT,
+  DEFAULT_NELLY_STREAM_ADDRESS,
+  DEFAULT_SHIM_BIN,
+} from "./layout.js";
 import { RUNTIME_CLASS_MANIFEST, findShippedFile } from "./manifests.js";
 import { applyChanges, describeChange, readSnapshot } from "./node-files.js";
 import { pathsToRead, planClean, planInstall } from "./plan.js";
@@ -29,6 +34,8 @@ Options:
   --k3s-data-dir DIR      k3s data dir [${DEFAULT_K3S_DATA_DIR}]
   --shim-bin PATH         hydra-shim executable the unit runs [${DEFAULT_SHIM_BIN}]
   --nelly-endpoint EP     the VM's containerd CRI [${DEFAULT_NELLY_ENDPOINT}]
+  --nelly-stream URL      host-forwarded stream server of the VM's containerd, for exec/attach/
+                          port-forward URLs [${DEFAULT_NELLY_STREAM_ADDRESS}]
   --node-name NAME        node to label hydra/node=true [hostname]
   --kubectl "CMD ARGS"    kubectl command [k3s: "<k3s binary> kubectl"; kubeadm: kubectl --kubeconfig /etc/kubernetes/admin.conf]
   --no-kubectl            skip the cluster steps (RuntimeClass, node label)
@@ -80,6 +87,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
         "k3s-data-dir": { type: "string", default: DEFAULT_K3S_DATA_DIR },
         "shim-bin": { type: "string", default: DEFAULT_SHIM_BIN },
         "nelly-endpoint": { type: "string", default: DEFAULT_NELLY_ENDPOINT },
+        "nelly-stream": { type: "string", default: DEFAULT_NELLY_STREAM_ADDRESS },
         "node-name": { type: "string" },
         kubectl: { type: "string" },
         "no-kubectl": { type: "boolean", default: false },
@@ -104,6 +112,8 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
   }
   const nelly = parseEndpoint(v["nelly-endpoint"]);
   if (typeof nelly === "string") throw new UsageError(`--nelly-endpoint: ${nelly}`);
+  if (!/^http:\/\/[^/\s]+\/?$/.test(v["nelly-stream"]))
+    throw new UsageError(`--nelly-stream: "${v["nelly-stream"]}" is not http://host:port`);
   if (v.kubectl !== undefined && v["no-kubectl"])
     throw new UsageError("--kubectl and --no-kubectl exclude each other");
   const kubectl = v["no-kubectl"]
@@ -133,6 +143,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
       k3sDataDir: v["k3s-data-dir"],
       shimBin: v["shim-bin"],
       nellyEndpoint: nelly.text,
+      nellyStreamAddress: v["nelly-stream"],
       kubectl,
       nodeName: v["node-name"] ?? hostname(),
       runtimeClassManifest: manifest,

@@ -98,7 +98,14 @@ export function desiredInstall(snapshot: Snapshot, options: InstallOptions): Des
   files.push({
     path: SHIM_CONFIG_FILE,
     role: "shim config",
-    want: utf8(renderShimConfig({ defaultEndpoint, nellyEndpoint: options.nellyEndpoint }), CONFIG_FILE_MODE),
+    want: utf8(
+      renderShimConfig({
+        defaultEndpoint,
+        nellyEndpoint: options.nellyEndpoint,
+        nellyStreamAddress: options.nellyStreamAddress,
+      }),
+      CONFIG_FILE_MODE,
+    ),
     owned: true,
   });
   files.push({

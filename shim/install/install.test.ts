@@ -140,6 +140,7 @@ describe("install on a stock k3s node", () => {
     const yaml = await read("etc/hydra/shim.yaml");
     expect(yaml).toContain('default: "unix:///run/hydra/containerd-k3s.sock"');
     expect(yaml).toContain('nelly: "tcp:127.0.0.1:35000"');
+    expect(yaml).toContain('stream_address: "http://127.0.0.1:35001"');
     expect(yaml).toContain('path: "/run/hydra/hydra-shim.sock"');
   });
 

@@ -22,6 +22,8 @@ export const CONTAINERD_K3S_SOCKET = `${HYDRA_RUN_DIR}/containerd-k3s.sock`;
 
 /** The VM's containerd CRI as hydra-launcher forwards it to the host. */
 export const DEFAULT_NELLY_ENDPOINT = DEFAULT_VM_ENDPOINT;
+/** The host-forwarded port of the VM containerd's stream server (hydra-launcher DEFAULT_KVM_HOST_STREAM_PORT). */
+export const DEFAULT_NELLY_STREAM_ADDRESS = "http://127.0.0.1:35001";
 
 export const DEFAULT_K3S_DATA_DIR = "/var/lib/rancher/k3s";
 /** k3s's own units, in the order we look for them. */

@@ -18,6 +18,8 @@ export interface InstallOptions {
   k3sDataDir: string;
   shimBin: string;
   nellyEndpoint: string;
+  /** Host-reachable base of the VM containerd's stream server (exec/attach/port-forward URLs). */
+  nellyStreamAddress: string;
   /** kubectl argv prefix; "auto" derives it from the kubelet (k3s kubectl / admin.conf); "none" skips cluster steps. */
   kubectl: "auto" | "none" | readonly string[];
   nodeName: string;

@@ -17,6 +17,8 @@ export interface ShimConfigSpec {
   defaultEndpoint: string;
   /** Endpoint of the VM's containerd (RuntimeClass nelly). */
   nellyEndpoint: string;
+  /** Where the host reaches the VM containerd's stream server; its URLs are rewritten to it. */
+  nellyStreamAddress: string;
 }
 
 export function renderShimConfig(spec: ShimConfigSpec): string {
@@ -24,6 +26,9 @@ export function renderShimConfig(spec: ShimConfigSpec): string {
 runtimes:
   default: "${spec.defaultEndpoint}"
   nelly: "${spec.nellyEndpoint}"
+backends:
+  nelly:
+    stream_address: "${spec.nellyStreamAddress}"
 socket:
   path: "${SHIM_SOCKET}"
 `;
