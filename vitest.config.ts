@@ -10,7 +10,13 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["shim/**/*.test.ts", "launcher/**/*.test.ts", "deploy/**/*.test.ts", "bench/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: [
+            "shim/**/*.test.ts",
+            "launcher/**/*.test.ts",
+            "deploy/**/*.test.ts",
+            "bench/**/*.test.ts",
+            "test/unit/**/*.test.ts",
+          ],
           testTimeout: 20_000,
         },
       },
