@@ -129,9 +129,12 @@ describe("missing tools", () => {
   });
 });
 
-describe("docs/launcher.md", () => {
-  it("carries the generated variable table (regenerate: npx tsx launcher/config/docs.ts)", () => {
-    const docs = fs.readFileSync(fileURLToPath(new URL("../docs/launcher.md", import.meta.url)), "utf8");
-    expect(docs).toContain(variablesMarkdown());
-  });
+describe("docs/launcher.md and README.md", () => {
+  it.each(["../docs/launcher.md", "../README.md"])(
+    "%s carries the generated variable table (regenerate: npx tsx launcher/config/docs.ts)",
+    (doc) => {
+      const text = fs.readFileSync(fileURLToPath(new URL(doc, import.meta.url)), "utf8");
+      expect(text).toContain(variablesMarkdown());
+    },
+  );
 });
