@@ -65,7 +65,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   };
 
   const adopt = (b: Backend): void => {
-    b.onStateChange((backend, state, reason) => {
+    b.onStateChange((backend, state, reason, previous) => {
       metrics.setBackendUp(backend.name, state === "up");
       if (state === "down") {
         log.warn({ backend: backend.name, endpoint: backend.config.endpoint.text, reason }, "backend down");
@@ -76,7 +76,8 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
         log.info({ backend: backend.name, endpoint: backend.config.endpoint.text }, "backend up");
         events.emit("backend-up", backend);
         // Pick up what the backend runs now (it may have restarted, or been down when we started).
-        void index.rebuild(undefined, [backend]);
+        // Its first "up" (from "unknown") is followed by the start/reload rebuild: not twice.
+        if (previous === "down") void index.rebuild(undefined, [backend]);
       }
     });
   };

@@ -30,7 +30,12 @@ export interface BackendCallOptions {
   skipFailFast?: boolean;
 }
 
-export type StateListener = (backend: Backend, state: BackendState, reason: string) => void;
+export type StateListener = (
+  backend: Backend,
+  state: BackendState,
+  reason: string,
+  previous: BackendState,
+) => void;
 
 const identity = (b: Buffer): Buffer => b;
 const EMPTY = Buffer.alloc(0);
@@ -73,9 +78,10 @@ export class Backend {
     if (state === this.stateValue) return;
     // Per-user-agent channels keep their own reconnect backoff; start them afresh when the
     // backend is reachable again rather than fail calls until their backoff expires.
-    if (state === "up" && this.stateValue === "down") this.dropAgentChannels();
+    const previous = this.stateValue;
+    if (state === "up" && previous === "down") this.dropAgentChannels();
     this.stateValue = state;
-    for (const l of this.listeners) l(this, state, reason);
+    for (const l of this.listeners) l(this, state, reason, previous);
   }
 
   private makeClient(userAgent: string | undefined): grpc.Client {

@@ -128,9 +128,9 @@ export function findLast(
   return found;
 }
 
-/** The string at `path`, "" when absent (proto3 default). */
-export function readString(buf: Buffer, path: readonly number[]): string {
-  const span = findLast(buf, path);
+/** The string at `path` (inside buf[start, end), the whole buffer by default), "" when absent (proto3 default). */
+export function readString(buf: Buffer, path: readonly number[], start = 0, end = buf.length): string {
+  const span = findLast(buf, path, start, end);
   return span ? buf.toString("utf8", span.start, span.end) : "";
 }
 
@@ -138,6 +138,20 @@ export function readString(buf: Buffer, path: readonly number[]): string {
 export function readBytes(buf: Buffer, path: readonly number[]): Buffer | undefined {
   const span = findLast(buf, path);
   return span ? buf.subarray(span.start, span.end) : undefined;
+}
+
+/**
+ * Calls `visit` with the value span of every occurrence of a repeated length-delimited field of
+ * the top-level message: no sub-buffer is made, so nothing pins `buf` after the caller is done.
+ */
+export function forEachRepeated(
+  buf: Uint8Array,
+  field: number,
+  visit: (start: number, end: number) => void,
+): void {
+  scanFields(buf, (f) => {
+    if (f.field === field && f.wireType === WIRE_LEN) visit(f.valueStart, f.end);
+  });
 }
 
 /** Every occurrence of a repeated length-delimited field of the top-level message, as views. */
