@@ -22,7 +22,7 @@ import {
   type Snapshotter,
 } from "./containerd-layout.js";
 import { forceCleanup, processesUnder } from "./host-cleanup.js";
-import { freePort } from "./ports.js";
+import { freePort, waitForPort } from "./ports.js";
 import { claimSlot, ownerRecord, staleSlots } from "./slots.js";
 import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
 
@@ -293,6 +293,9 @@ class Instance implements ContainerdInstance {
         this.layout.socatLog,
       );
       this.socat = child;
+      // socat needs a moment to listen (longer on a loaded host): a call before that is refused.
+      const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+      await waitForPort(port, TIMEOUTS.readyMs / 3, TIMEOUTS.pollMs, exited);
       const client = criClient(`127.0.0.1:${port}`);
       try {
         await (client.runtime as RuntimeCalls).Version({}, { deadlineMs: TIMEOUTS.readyMs / 3 });

@@ -16,3 +16,35 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Resolves once 127.0.0.1:`port` accepts a connection, polling every `pollMs` until `timeoutMs`;
+ * false when it never did (or `gaveUp()` says the listener died first).
+ */
+export async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  pollMs: number,
+  gaveUp: () => boolean = () => false,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await accepts(port)) return true;
+    if (gaveUp() || Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
