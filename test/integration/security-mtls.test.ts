@@ -151,12 +151,13 @@ describe("mTLS to a TCP backend", () => {
     expect(await nellyImageStatus(tls("ca", "client"))).toEqual({ code: grpc.status.OK, details: "" });
   });
 
+  // The table names certificates, not paths: the files exist only once beforeAll has run.
   it.each([
-    ["a client certificate from another CA", tls("ca", "rogue-client")],
-    ["no client certificate", tls("ca")],
-    ["a server certificate not signed by the CA the shim trusts", tls("rogue-ca", "client")],
-  ])("is refused with %s (UNAVAILABLE naming the backend)", async (_what, settings) => {
-    const r = await nellyImageStatus(settings);
+    ["a client certificate from another CA", "ca", "rogue-client"],
+    ["no client certificate", "ca", undefined],
+    ["a server certificate not signed by the CA the shim trusts", "rogue-ca", "client"],
+  ])("is refused with %s (UNAVAILABLE naming the backend)", async (_what, ca, client) => {
+    const r = await nellyImageStatus(tls(ca, client));
     expect(r.code).toBe(grpc.status.UNAVAILABLE);
     expect(r.details).toMatch(/backend nelly/);
   });
