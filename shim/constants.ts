@@ -31,7 +31,11 @@ export const DEFAULT_VM_BACKEND = "nelly";
 
 /** The kubelet's limit; used on the server, on every backend channel and for merged lists. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
-/** A large HTTP/2 window halved big-list latency in the prototype. */
+/**
+ * A large HTTP/2 window halved big-list latency in the prototype. Set on the backend channels,
+ * where the shim receives big lists. grpc-js 1.14's server takes no such option; it needs none:
+ * what the shim sends is paced by the caller's (the kubelet's) receive window.
+ */
 export const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
 
 export const DEFAULT_CHECK_INTERVAL_MS = 5_000;

@@ -1,6 +1,6 @@
 // prom-client metrics on their own registry, served on /metrics when metrics.listen is set
-// (off by default; 127.0.0.1 when only a port is given). Children are cached so the hot path
-// does one Map lookup per observation.
+// (off by default; 127.0.0.1 when only a port is given). Children are cached per method and
+// label so the hot path does two Map lookups per observation and builds no key.
 import { createServer, type Server } from "node:http";
 import { once } from "node:events";
 import * as client from "prom-client";
@@ -18,7 +18,12 @@ export class ShimMetrics {
   private readonly errors: client.Counter<"method" | "code">;
   private readonly backendUp: client.Gauge<"backend">;
   private readonly lastKnownGood: client.Counter<"method" | "backend">;
-  private readonly histChildren = new Map<string, client.Histogram.Internal<"method" | "backend">>();
+  /** method → backend → pre-bound child: no label lookup or key string per call. */
+  private readonly histChildren = new Map<
+    string,
+    Map<string, client.Histogram.Internal<"method" | "backend">>
+  >();
+  private readonly errorChildren = new Map<string, Map<string, client.Counter.Internal>>();
   private indexSizes: () => IndexSizes = () => ({ sandboxes: 0, containers: 0, pods: 0 });
 
   constructor() {
@@ -67,17 +72,13 @@ export class ShimMetrics {
   }
 
   observe(method: string, backend: string, seconds: number): void {
-    const key = `${method}\u0000${backend}`;
-    let child = this.histChildren.get(key);
-    if (!child) {
-      child = this.requestSeconds.labels(method, backend);
-      this.histChildren.set(key, child);
-    }
-    child.observe(seconds);
+    bound(this.histChildren, method, backend, () => this.requestSeconds.labels(method, backend)).observe(
+      seconds,
+    );
   }
 
   error(method: string, code: string): void {
-    this.errors.inc({ method, code });
+    bound(this.errorChildren, method, code, () => this.errors.labels(method, code)).inc();
   }
 
   setBackendUp(backend: string, up: boolean): void {
@@ -87,6 +88,21 @@ export class ShimMetrics {
   servedLastKnownGood(method: string, backend: string): void {
     this.lastKnownGood.inc({ method, backend });
   }
+}
+
+/** The child cached under a → b, made by `make` the first time. */
+function bound<T>(cache: Map<string, Map<string, T>>, a: string, b: string, make: () => T): T {
+  let inner = cache.get(a);
+  if (!inner) {
+    inner = new Map();
+    cache.set(a, inner);
+  }
+  let child = inner.get(b);
+  if (child === undefined) {
+    child = make();
+    inner.set(b, child);
+  }
+  return child;
 }
 
 /** Serves GET /metrics; resolves once listening. */
