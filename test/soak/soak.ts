@@ -15,6 +15,9 @@ properties of the shim's wire reader/writer, list merger and config parser.
   --minutes N      load duration (default ${DEFAULT_MINUTES})
   --quick          ${QUICK_MINUTES} minutes, chaos and shim restarts closer together, small fuzz budget
   --fuzz-cases N   fuzz cases per target (default 100000; 2000 with --quick; 0 skips)
+  --shim-restart-minutes N
+                   restart the shim every N minutes (default 5; longer lets one shim process
+                   show its memory trend over the whole run)
   --out DIR        where soak-*.json and soak-*.md go (default test/soak/results/)
   -h, --help       this help
 
@@ -37,18 +40,21 @@ async function main(): Promise<number> {
   let values;
   let minutes: number | undefined;
   let fuzzCases: number | undefined;
+  let shimRestartMinutes: number | undefined;
   try {
     ({ values } = parseArgs({
       options: {
         minutes: { type: "string" },
         quick: { type: "boolean" },
         "fuzz-cases": { type: "string" },
+        "shim-restart-minutes": { type: "string" },
         out: { type: "string" },
         help: { type: "boolean", short: "h" },
       },
     }));
     minutes = positiveInt("minutes", values.minutes, 1);
     fuzzCases = positiveInt("fuzz-cases", values["fuzz-cases"], 0);
+    shimRestartMinutes = positiveInt("shim-restart-minutes", values["shim-restart-minutes"], 1);
     if (values.quick && minutes !== undefined) throw new Error("--quick and --minutes exclude each other");
   } catch (err) {
     console.error(`soak: ${(err as Error).message}\n\n${USAGE}`);
@@ -63,6 +69,7 @@ async function main(): Promise<number> {
     values.quick ? "quick" : minutes === undefined ? "full" : "custom",
   );
   if (fuzzCases !== undefined) plan.fuzzCasesPerTarget = fuzzCases;
+  if (shimRestartMinutes !== undefined) plan.shimRestartEveryMs = shimRestartMinutes * 60_000;
   const log = (line: string): void =>
     console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}`);
   try {
