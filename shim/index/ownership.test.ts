@@ -23,7 +23,20 @@ describe("OwnershipIndex bookkeeping", () => {
     expect(ix.knownContainerOwner("c1")).toBeUndefined();
     expect(ix.knownContainerOwner("c2")).toBeUndefined();
     expect(ix.knownContainerOwner("c3")?.name).toBe("a");
-    expect(ix.sizes()).toEqual({ sandboxes: 1, containers: 1, pods: 2 });
+    expect(ix.sizes()).toEqual({ sandboxes: 1, containers: 1, pods: 1 });
+    expect(ix.podOwner("uid1")).toBeUndefined();
+  });
+
+  it("keeps a pod UID while another sandbox of that pod (a retry) is known", () => {
+    const ix = index();
+    ix.recordSandbox("s1", "b", "uid");
+    ix.recordSandbox("s1", "b", "uid");
+    ix.recordSandbox("s2", "b", "uid");
+    ix.forgetSandbox("s1");
+    expect(ix.podOwner("uid")?.name).toBe("b");
+    ix.forgetSandbox("s2");
+    expect(ix.podOwner("uid")).toBeUndefined();
+    expect(ix.sizes()).toEqual({ sandboxes: 0, containers: 0, pods: 0 });
   });
 
   it("a re-recorded container moves to its new sandbox and backend", () => {

@@ -46,6 +46,9 @@ export class OwnershipIndex {
   /** backend → sandbox ID ("" when unknown) → its group. */
   private readonly groups = new Map<string, Map<string, Group>>();
   private readonly pods = new Map<string, string>();
+  /** sandbox ID → its pod UID, and pod UID → how many known sandboxes carry it (retries reuse a UID). */
+  private readonly sandboxUids = new Map<string, string>();
+  private readonly uidSandboxes = new Map<string, number>();
   private readonly inflight = new Map<string, Promise<Backend | undefined>>();
 
   constructor(
@@ -60,7 +63,26 @@ export class OwnershipIndex {
   recordSandbox(id: string, backend: string, podUid: string): void {
     if (id === "") return;
     this.sandboxes.set(id, backend);
-    if (podUid !== "") this.pods.set(podUid, backend);
+    if (podUid === "") return;
+    this.pods.set(podUid, backend);
+    if (this.sandboxUids.get(id) === podUid) return;
+    this.dropUid(id);
+    this.sandboxUids.set(id, podUid);
+    this.uidSandboxes.set(podUid, (this.uidSandboxes.get(podUid) ?? 0) + 1);
+  }
+
+  /** Forgets the pod UID of a sandbox once no other known sandbox carries it. */
+  private dropUid(sandboxId: string): void {
+    const uid = this.sandboxUids.get(sandboxId);
+    if (uid === undefined) return;
+    this.sandboxUids.delete(sandboxId);
+    const left = (this.uidSandboxes.get(uid) ?? 1) - 1;
+    if (left > 0) {
+      this.uidSandboxes.set(uid, left);
+    } else {
+      this.uidSandboxes.delete(uid);
+      this.pods.delete(uid);
+    }
   }
 
   recordContainer(id: string, backend: string, sandboxId: string): void {
@@ -84,6 +106,7 @@ export class OwnershipIndex {
 
   forgetSandbox(id: string): void {
     this.sandboxes.delete(id);
+    this.dropUid(id);
     for (const byId of this.groups.values()) {
       const group = byId.get(id);
       if (!group) continue;
@@ -106,7 +129,11 @@ export class OwnershipIndex {
 
   /** Drops every entry of a backend removed from the configuration. */
   forgetBackend(name: string): void {
-    for (const [k, v] of this.sandboxes) if (v === name) this.sandboxes.delete(k);
+    for (const [k, v] of this.sandboxes) {
+      if (v !== name) continue;
+      this.sandboxes.delete(k);
+      this.dropUid(k);
+    }
     for (const group of this.groups.get(name)?.values() ?? []) {
       for (const cid of group.ids) this.containers.delete(cid);
     }
