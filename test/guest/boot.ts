@@ -6,6 +6,10 @@ import { createWriteStream, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import {
+  renderGuestEnv as renderLauncherGuestEnv,
+  shellSingleQuote,
+} from "../../launcher/cloudinit/guest-env.js";
 import { criClient, type CallFn } from "../harness/cri-client.js";
 import { freePort } from "../harness/ports.js";
 
@@ -47,21 +51,16 @@ export interface QemuSpec {
   cmdline: string;
 }
 
-export function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
+export const shellQuote = shellSingleQuote;
 
-/** KEY='value' lines, as the guest's sysinit sources them. */
+/** KEY='value' lines, as the guest's sysinit sources them: the launcher's renderer of that contract. */
 export function renderGuestEnv(s: GuestSettings): string {
-  const vars: [string, string][] = [
-    ["HYDRA_HOSTNAME", s.hostname],
-    ["HYDRA_USER", s.user],
-    ["HYDRA_SSH_AUTHORIZED_KEY", s.sshAuthorizedKey],
-    ["HYDRA_MOUNTS", s.mounts.map((m) => `${m.tag}:${m.guestPath}`).join(" ")],
-    ["HYDRA_CRI_PORT", String(GUEST_PORTS.cri)],
-    ["HYDRA_STREAM_PORT", String(GUEST_PORTS.stream)],
-  ];
-  return vars.map(([k, v]) => `${k}=${shellQuote(v)}\n`).join("");
+  return renderLauncherGuestEnv({
+    hostname: s.hostname,
+    username: s.user,
+    sshKey: s.sshAuthorizedKey,
+    mounts: s.mounts,
+  });
 }
 
 export function guestQemuArgs(spec: QemuSpec): string[] {
