@@ -97,6 +97,3 @@ export const SYNTHETIC = {
   /** Time for the shim's RSS to settle after start before it is read. */
   settleMs: 1_000,
 } as const;
-
-/** Where the transpiled shim goes (under the repo, so node_modules resolves; .cache is git-ignored). */
-export const SHIM_BUILD = { dir: ".cache/bench-shim" } as const;

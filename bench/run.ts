@@ -11,7 +11,7 @@ import { markdownTable } from "./report/table.js";
 import { writeReport } from "./report/write.js";
 import type { RunContext } from "./scenarios/context.js";
 import { realSteps, runReal } from "./scenarios/real.js";
-import { buildShim } from "./scenarios/shim-build.js";
+import { buildShim } from "../test/harness/built-shim.js";
 import { startShimProcess } from "./scenarios/shim-process.js";
 import { runSynthetic, syntheticSteps } from "./scenarios/synthetic.js";
 

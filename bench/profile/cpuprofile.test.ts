@@ -48,7 +48,7 @@ describe("selfTimes", () => {
   it("shortens node_modules and repository paths", () => {
     expect(shortenUrl("file:///r/node_modules/protobufjs/src/reader.js", "/r")).toBe("protobufjs/reader.js");
     expect(shortenUrl("node:internal/http2/core", "/r")).toBe("node:internal/http2/core");
-    expect(shortenUrl("file:///r/.cache/bench-shim/4242/shim/server/interceptor.js", "/r")).toBe(
+    expect(shortenUrl("file:///r/.cache/built-shim/4242/shim/server/interceptor.js", "/r")).toBe(
       "shim/server/interceptor.ts",
     );
   });

@@ -1,7 +1,7 @@
 // Summarises a V8 .cpuprofile (from `node --cpu-prof`): self time per function, busiest first.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SHIM_BUILD } from "../config.js";
+import { BUILT_SHIM_DIR } from "../../test/harness/built-shim.js";
 
 interface CallFrame {
   functionName: string;
@@ -48,7 +48,7 @@ export function shortenUrl(url: string, repoRoot: string): string {
   const root = repoRoot.endsWith("/") ? repoRoot : `${repoRoot}/`;
   const rel = path.startsWith(root) ? path.slice(root.length) : path;
   // The bench runs the shim transpiled into <build dir>/<pid>/shim/…: name it by its source path.
-  return rel.startsWith(`${SHIM_BUILD.dir}/`)
+  return rel.startsWith(`${BUILT_SHIM_DIR}/`)
     ? rel.replace(/^[^]*?\/\d+\//, "").replace(/\.js$/, ".ts")
     : rel;
 }

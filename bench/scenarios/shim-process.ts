@@ -1,7 +1,7 @@
 // hydra-shim as a child process of the bench, so /proc shows its CPU and memory alone, run from the
-// transpiled build (see shim-build.ts) and optionally under node flags such as --cpu-prof. The test
-// harness's spawnShim cannot do either (it runs under tsx and takes no node flags; NODE_OPTIONS
-// refuses --cpu-prof), so this starter exists; the config text is the harness's own.
+// transpiled build (test/harness/built-shim.ts) and optionally under node flags such as --cpu-prof.
+// Unlike the harness's spawnShim (which buffers stderr in the test process), it writes the shim's
+// log to a file named in every start error, and probes readiness with the bench's raw client.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

@@ -149,18 +149,39 @@ async function waitReady(endpoint: string, child: ChildProcess, logs: () => stri
   }
 }
 
+/** How the shim's node process is started, besides its own arguments. */
+export interface SpawnProcessOptions {
+  /** A compiled shim/cli.js (built-shim.ts) run without tsx; default: shim/cli.ts under tsx. */
+  entry?: string;
+  /** Node options before the entry point, e.g. `--expose-gc`. */
+  nodeArgs?: string[];
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+}
+
 /** Starts `hydra-shim --config FILE` as a child process; resolves when it answers Version. */
-export async function spawnShim(opts: TestShimOptions, args: string[] = []): Promise<SpawnedShim> {
+export async function spawnShim(
+  opts: TestShimOptions,
+  args: string[] = [],
+  proc: SpawnProcessOptions = {},
+): Promise<SpawnedShim> {
   const dir = await tempDir();
   const socketPath = opts.socketPath ?? path.join(dir, "shim.sock");
   const configPath = path.join(dir, "config.yaml");
   await writeFile(configPath, shimConfigYaml(opts, socketPath));
   let stderr = "";
   const start = async (): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLI, "--config", configPath, ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const loader = proc.entry ? [] : ["--import", "tsx"];
+    const entry = proc.entry ?? CLI;
+    const child = spawn(
+      process.execPath,
+      [...loader, ...(proc.nodeArgs ?? []), entry, "--config", configPath, ...args],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...proc.env },
+      },
+    );
     child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
     });

@@ -138,37 +138,118 @@ export interface RssGrowth {
   lifetimeMs: number;
 }
 
+export interface Sample {
+  at: number;
+  value: number;
+}
+
+export interface Growth {
+  start: number;
+  baseline: number;
+  end: number;
+  /** end / baseline − 1 */
+  growth: number;
+  /** From the first to the last sample. */
+  lifetimeMs: number;
+}
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 /**
- * Growth of one shim process after warm-up: the median of the samples in the first window after
+ * Growth of one process after warm-up: the median of the samples in the first window after
  * warm-up against the median of the last window. Medians, so one GC cycle does not decide it.
+ * `bornAt` is when the process started on the samples' clock (default: the first sample).
  * Undefined when the process did not live long enough for two separate windows.
  */
+export function windowGrowth(
+  samples: readonly Sample[],
+  warmupMs: number,
+  windowMs: number,
+  bornAt = samples[0]?.at ?? 0,
+): Growth | undefined {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  if (!first || !last) return undefined;
+  const from = bornAt + warmupMs;
+  const base = samples.filter((s) => s.at >= from && s.at < from + windowMs);
+  const end = samples.filter((s) => s.at > last.at - windowMs && s.at >= from + windowMs);
+  if (base.length === 0 || end.length === 0) return undefined;
+  const baseline = median(base.map((s) => s.value));
+  const endValue = median(end.map((s) => s.value));
+  return {
+    start: first.value,
+    baseline,
+    end: endValue,
+    growth: baseline > 0 ? endValue / baseline - 1 : 0,
+    lifetimeMs: last.at - first.at,
+  };
+}
+
+/** windowGrowth of one shim process's RSS samples (from /proc, on the soak's clock). */
 export function rssGrowth(
   pid: number,
   samples: readonly RssSample[],
   warmupMs: number,
   windowMs: number,
 ): RssGrowth | undefined {
-  const first = samples[0];
-  const last = samples[samples.length - 1];
-  if (!first || !last) return undefined;
-  const from = first.at + warmupMs;
-  const base = samples.filter((s) => s.at >= from && s.at < from + windowMs);
-  const end = samples.filter((s) => s.at > last.at - windowMs && s.at >= from + windowMs);
-  if (base.length === 0 || end.length === 0) return undefined;
-  const baselineKb = median(base.map((s) => s.kb));
-  const endKb = median(end.map((s) => s.kb));
+  const g = windowGrowth(
+    samples.map((s) => ({ at: s.at, value: s.kb })),
+    warmupMs,
+    windowMs,
+  );
+  if (!g) return undefined;
   return {
     pid,
-    startKb: first.kb,
-    baselineKb,
-    endKb,
-    growth: baselineKb > 0 ? endKb / baselineKb - 1 : 0,
-    lifetimeMs: last.at - first.at,
+    startKb: g.start,
+    baselineKb: g.baseline,
+    endKb: g.end,
+    growth: g.growth,
+    lifetimeMs: g.lifetimeMs,
   };
+}
+
+/** One line of test/soak/heap-probe.mjs: memoryUsage() right after a full GC. */
+export interface HeapProbe {
+  pid: number;
+  uptimeMs: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  rss: number;
+}
+
+export interface HeapGrowth {
+  pid: number;
+  /** Heap in use after a full GC, bytes: first window after warm-up, last window. */
+  baselineBytes: number;
+  endBytes: number;
+  growth: number;
+  probes: number;
+}
+
+/**
+ * Heap left after a full GC, per shim process, by the process's own age: the leak measure.
+ */
+export function heapGrowth(
+  probes: ReadonlyArray<Pick<HeapProbe, "pid" | "uptimeMs" | "heapUsed">>,
+  warmupMs: number,
+  windowMs: number,
+): HeapGrowth[] {
+  const byPid = new Map<number, Sample[]>();
+  for (const p of probes) {
+    const list = byPid.get(p.pid) ?? [];
+    list.push({ at: p.uptimeMs, value: p.heapUsed });
+    byPid.set(p.pid, list);
+  }
+  const out: HeapGrowth[] = [];
+  for (const [pid, samples] of byPid) {
+    samples.sort((a, b) => a.at - b.at);
+    const g = windowGrowth(samples, warmupMs, windowMs, 0);
+    if (g)
+      out.push({ pid, baselineBytes: g.baseline, endBytes: g.end, growth: g.growth, probes: samples.length });
+  }
+  return out;
 }

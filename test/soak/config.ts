@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 
 export const RESULTS_DIR = fileURLToPath(new URL("./results/", import.meta.url));
 export const PROPERTY_CLI = fileURLToPath(new URL("../property/cli.ts", import.meta.url));
+export const HEAP_PROBE = fileURLToPath(new URL("./heap-probe.mjs", import.meta.url));
 
 /** Labels on every pod and container the soak creates: which handler it asked for, and whose it is. */
 export const LABEL_HANDLER = "hydra-soak/handler";
@@ -35,6 +36,9 @@ export interface SoakPlan {
   rssSampleMs: number;
   rssWindowMs: number;
   rssGrowthLimit: number;
+  /** Ask the shim for its heap after a full GC this often (test/soak/heap-probe.mjs). */
+  heapProbeEveryMs: number;
+  heapGrowthLimit: number;
   /** Whether RSS growth above the limit fails the run (short runs are too noisy to judge). */
   rssEnforced: boolean;
   fuzzCasesPerTarget: number;
@@ -69,6 +73,8 @@ export function planFor(minutes: number, mode: SoakPlan["mode"]): SoakPlan {
     rssSampleMs: 1_000,
     rssWindowMs: quick ? 10_000 : 30_000,
     rssGrowthLimit: 0.1,
+    heapProbeEveryMs: quick ? 5_000 : 10_000,
+    heapGrowthLimit: 0.1,
     rssEnforced: minutes >= 10,
     fuzzCasesPerTarget: quick ? 2_000 : 100_000,
     fuzzStallMs: 120_000,

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { LatencySummary } from "../../bench/core/stats.js";
 import type { PropertyResult } from "../property/property.js";
-import type { RssGrowth, Vanish } from "./checks.js";
+import type { HeapGrowth, RssGrowth, Vanish } from "./checks.js";
 import type { SoakPlan } from "./config.js";
 import type { ErrorSample } from "./metrics.js";
 
@@ -43,6 +43,9 @@ export interface SoakReport {
   errors: { backendNamed: number; plannedShimRestart: number; violations: number };
   latency: Record<string, LatencySummary>;
   rss: RssGrowth[];
+  heap: HeapGrowth[];
+  /** Per shim pid: [ms since its first sample, RSS KiB], one per second. */
+  rssSamples: Record<string, Array<[number, number]>>;
   samples: {
     violations: ErrorSample[];
     allowed: ErrorSample[];
@@ -99,15 +102,24 @@ export function renderMarkdown(r: SoakReport): string {
   }
   lines.push(
     "",
-    "## Shim memory (RSS, per shim process)",
+    "## Shim memory (per shim process)",
     "",
-    "| pid | lived s | start MiB | after warm-up MiB | end MiB | growth |",
-    "|---:|---:|---:|---:|---:|---:|",
+    "RSS from /proc every second; heap = V8 heap in use right after a full GC, probed every " +
+      `${r.plan.heapProbeEveryMs / 1000} s (test/soak/heap-probe.mjs). Baseline: median of the first ` +
+      `${r.plan.rssWindowMs / 1000} s after a ${r.plan.warmupMs / 1000} s warm-up; end: median of the last ${r.plan.rssWindowMs / 1000} s.`,
+    "",
+    "| pid | lived s | RSS start MiB | RSS baseline MiB | RSS end MiB | RSS growth | heap baseline MiB | heap end MiB | heap growth |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   const mib = (kb: number): string => (kb / 1024).toFixed(1);
+  const heapByPid = new Map(r.heap.map((h) => [h.pid, h]));
   for (const g of r.rss) {
+    const h = heapByPid.get(g.pid);
+    const heapCells = h
+      ? `${mib(h.baselineBytes / 1024)} | ${mib(h.endBytes / 1024)} | ${pct(h.growth)}`
+      : "– | – | –";
     lines.push(
-      `| ${g.pid} | ${(g.lifetimeMs / 1000).toFixed(0)} | ${mib(g.startKb)} | ${mib(g.baselineKb)} | ${mib(g.endKb)} | ${pct(g.growth)} |`,
+      `| ${g.pid} | ${(g.lifetimeMs / 1000).toFixed(0)} | ${mib(g.startKb)} | ${mib(g.baselineKb)} | ${mib(g.endKb)} | ${pct(g.growth)} | ${heapCells} |`,
     );
   }
   if (r.fuzz) {

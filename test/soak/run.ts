@@ -2,22 +2,28 @@
 // RSS sampling for the planned time; then the fuzz properties; then the report. Every process it
 // started is stopped in `finally`, whatever happened.
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseStatus } from "../../bench/core/proc-usage.js";
+import { buildShim, type ShimBuild } from "../harness/built-shim.js";
 import { criClient } from "../harness/cri-client.js";
 import { ShimSupervisor } from "./shim-supervisor.js";
 import { shimRuntimes, startBackends, stopBackends, type Backends } from "./backends.js";
 import { chaosLoop } from "./chaos.js";
 import {
+  heapGrowth,
   labelledItems,
   misrouted,
   RelistTracker,
   rssGrowth,
+  type HeapGrowth,
+  type HeapProbe,
   type RssGrowth,
   type RssSample,
 } from "./checks.js";
-import { HANDLERS, LABEL_HANDLER, type Handler, type SoakPlan } from "./config.js";
+import { HANDLERS, HEAP_PROBE, LABEL_HANDLER, type Handler, type SoakPlan } from "./config.js";
 import { runFuzz } from "./fuzz-run.js";
 import { Orphans, relistLoop, startStablePods, worker, type LoadEnv, type StablePod } from "./load.js";
 import { SoakMetrics } from "./metrics.js";
@@ -45,11 +51,14 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
   const rss = new Map<number, RssSample[]>();
   let backends: Backends | undefined;
   let shim: ShimSupervisor | undefined;
+  let built: ShimBuild | undefined;
   const down: Partial<Record<Handler, number>> = {};
   let stop = false;
   let fuzz: FuzzSummary | undefined;
   const stable: StablePod[] = [];
   const orphans = new Orphans();
+  const probeDir = await mkdtemp(path.join(os.tmpdir(), "hydra-soak-heap-"));
+  const probeFile = path.join(probeDir, "probes.jsonl");
 
   const env: LoadEnv = {
     plan,
@@ -64,6 +73,12 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
   };
 
   try {
+    built = await buildShim();
+    log(
+      built.cli
+        ? `the shim as it ships: ${built.cli}`
+        : "esbuild is missing: the shim runs under tsx (RSS includes the loader)",
+    );
     log("starting two containerd backends (default: unix socket, nelly: loopback TCP bridge)");
     backends = await startBackends(`soak-${process.pid}`);
     const b = backends;
@@ -78,6 +93,11 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
         },
       },
       log,
+      {
+        ...(built.cli ? { entry: built.cli } : {}),
+        nodeArgs: ["--expose-gc", "--import", HEAP_PROBE],
+        env: { HYDRA_HEAP_PROBE_FILE: probeFile },
+      },
     );
     shim = sup;
     await sup.run();
@@ -89,7 +109,12 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     const wallEnd = Date.now() + plan.durationMs;
 
     const sampler = (async () => {
+      let nextProbe = performance.now() + plan.heapProbeEveryMs;
       while (!stop) {
+        if (performance.now() >= nextProbe) {
+          sup.signal("SIGUSR2");
+          nextProbe += plan.heapProbeEveryMs;
+        }
         const pid = sup.pid;
         const kb = pid === undefined ? undefined : rssKb(pid);
         if (pid !== undefined && kb !== undefined) {
@@ -165,7 +190,10 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     stop = true;
     await shim?.stop().catch(() => undefined);
     if (backends) for (const p of await stopBackends(backends)) log(`cleanup: ${p}`);
+    built?.remove();
   }
+  const probes = await readProbes(probeFile);
+  await rm(probeDir, { recursive: true, force: true });
 
   const growth: RssGrowth[] = [];
   for (const [pid, samples] of rss) {
@@ -177,10 +205,20 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     startedAt,
     metrics,
     growth,
+    heap: heapGrowth(probes, plan.warmupMs, plan.rssWindowMs),
+    rssSamples: rss,
     fuzz,
     stablePods: stable.length,
     orphansLeft: orphans.size,
   });
+}
+
+async function readProbes(file: string): Promise<HeapProbe[]> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => JSON.parse(l) as HeapProbe);
 }
 
 /** Lists each containerd directly (only while the chaos loop has it up) and counts misplaced objects. */
@@ -220,12 +258,15 @@ function buildReport(x: {
   startedAt: Date;
   metrics: SoakMetrics;
   growth: RssGrowth[];
+  heap: HeapGrowth[];
+  rssSamples: Map<number, RssSample[]>;
   fuzz: FuzzSummary | undefined;
   stablePods: number;
   orphansLeft: number;
 }): SoakReport {
   const { plan, metrics: m } = x;
   const maxGrowth = Math.max(0, ...x.growth.map((g) => g.growth));
+  const maxHeapGrowth = Math.max(0, ...x.heap.map((g) => g.growth));
   const checks: Check[] = [
     {
       name: "misroutes (pod or container in the wrong containerd)",
@@ -251,6 +292,13 @@ function buildReport(x: {
       value: maxGrowth,
       limit: `< ${plan.rssGrowthLimit * 100}%`,
       pass: maxGrowth < plan.rssGrowthLimit,
+      ...(plan.rssEnforced ? {} : { informational: true }),
+    },
+    {
+      name: "shim heap growth after a full GC, after warm-up (worst shim process)",
+      value: maxHeapGrowth,
+      limit: `< ${plan.heapGrowthLimit * 100}%`,
+      pass: x.heap.length > 0 && maxHeapGrowth < plan.heapGrowthLimit,
       ...(plan.rssEnforced ? {} : { informational: true }),
     },
   ];
@@ -279,6 +327,13 @@ function buildReport(x: {
     },
     latency: m.latencies(),
     rss: x.growth,
+    heap: x.heap,
+    rssSamples: Object.fromEntries(
+      [...x.rssSamples].map(([pid, samples]) => [
+        pid,
+        samples.map((smp) => [Math.round(smp.at - (samples[0]?.at ?? 0)), smp.kb] as [number, number]),
+      ]),
+    ),
     samples: {
       violations: m.violations,
       allowed: m.allowedSamples,

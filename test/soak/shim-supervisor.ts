@@ -3,7 +3,12 @@
 // can be slow on a loaded 2-core host), and hands the load a kubelet-like client of the shim.
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CriClient } from "../harness/cri-client.js";
-import { spawnShim, type SpawnedShim, type TestShimOptions } from "../harness/shim.js";
+import {
+  spawnShim,
+  type SpawnedShim,
+  type SpawnProcessOptions,
+  type TestShimOptions,
+} from "../harness/shim.js";
 import { KUBELET_MAX_BACKOFF_MS, kubeletClient } from "./kubelet-client.js";
 
 const START_ATTEMPTS = 3;
@@ -24,11 +29,17 @@ export class ShimSupervisor {
   constructor(
     private readonly options: TestShimOptions,
     private readonly log: (line: string) => void,
+    private readonly proc: SpawnProcessOptions = {},
   ) {}
 
   /** The running shim's pid; undefined while it restarts. */
   get pid(): number | undefined {
     return this.restarting ? undefined : this.shim?.process?.pid;
+  }
+
+  /** Signals the running shim (no-op while it restarts). */
+  signal(sig: NodeJS.Signals): void {
+    if (!this.restarting) this.shim?.signal(sig);
   }
 
   client(): CriClient {
@@ -46,7 +57,7 @@ export class ShimSupervisor {
 
   /** Starts the shim, the client and the crash watch. */
   async run(): Promise<void> {
-    this.shim = await spawnShim(this.options);
+    this.shim = await spawnShim(this.options, [], this.proc);
     this.current = kubeletClient(this.shim.endpoint);
     this.watching = this.watch();
   }

@@ -2,7 +2,14 @@
 import { status } from "@grpc/grpc-js";
 import { describe, expect, it } from "vitest";
 import { advance, dueEvent, initialSchedule } from "../soak/chaos.js";
-import { classifyError, misrouted, type Labelled, RelistTracker, rssGrowth } from "../soak/checks.js";
+import {
+  classifyError,
+  heapGrowth,
+  misrouted,
+  type Labelled,
+  RelistTracker,
+  rssGrowth,
+} from "../soak/checks.js";
 import { LABEL_HANDLER, planFor } from "../soak/config.js";
 import { passed, renderMarkdown, type SoakReport } from "../soak/report.js";
 
@@ -98,6 +105,20 @@ describe("rssGrowth", () => {
   });
 });
 
+describe("heapGrowth", () => {
+  it("judges each process by its own age, from probes in any order", () => {
+    const probes = [
+      ...[70_000, 60_000, 80_000].map((uptimeMs) => ({ pid: 1, uptimeMs, heapUsed: 10_000 })),
+      ...[270_000, 280_000, 290_000].map((uptimeMs) => ({ pid: 1, uptimeMs, heapUsed: 10_500 })),
+      { pid: 2, uptimeMs: 10_000, heapUsed: 1 }, // died during warm-up: not judged
+    ];
+    const [g, ...rest] = heapGrowth(probes, 60_000, 30_000);
+    expect(rest).toEqual([]);
+    expect(g).toMatchObject({ pid: 1, baselineBytes: 10_000, endBytes: 10_500, probes: 6 });
+    expect(g?.growth).toBeCloseTo(0.05);
+  });
+});
+
 describe("chaos schedule", () => {
   it("starts nelly chaos half a period in, shim restarts a full period in, one at a time, with a quiet gap", () => {
     const plan = planFor(30, "full");
@@ -134,11 +155,14 @@ describe("report", () => {
       },
       errors: { backendNamed: 0, plannedShimRestart: 0, violations: 0 },
       latency: {},
-      rss: [],
+      rss: [{ pid: 9, startKb: 1024, baselineKb: 2048, endKb: 2048, growth: 0, lifetimeMs: 60_000 }],
+      heap: [{ pid: 9, baselineBytes: 1 << 20, endBytes: 1 << 20, growth: 0, probes: 6 }],
+      rssSamples: {},
       samples: { violations: [], allowed: [], misroutes: [], vanished: [], shimCrashes: [] },
     };
     expect(passed(base)).toBe(true);
     expect(renderMarkdown(base)).toContain("PASS");
+    expect(renderMarkdown(base)).toContain("| 9 | 60 | 1.0 | 2.0 | 2.0 | 0.0% | 1.0 | 1.0 | 0.0% |");
     const failing = {
       ...base,
       checks: [...base.checks, { name: "misroutes", value: 1, limit: "= 0", pass: false }],
