@@ -60,11 +60,15 @@ export const MAX_CACHED_LIST_ANSWERS = 64;
 export const EVENTS_RESUBSCRIBE_MIN_MS = 250;
 export const EVENTS_RESUBSCRIBE_MAX_MS = 5_000;
 
-/** Exit codes (sysexits.h, as hydra-shim install uses): scripts can tell bad usage from a bad config. */
+/** Exit codes (sysexits.h, shared with hydra-shim install): scripts can tell bad usage from a bad config. */
 export const EXIT = {
   ok: 0,
   usage: 64,
+  dataErr: 65,
   unavailable: 69,
   software: 70,
   config: 78,
 } as const;
+
+/** With state_dir set, last good list answers are written at most this often (and at stop). */
+export const LAST_KNOWN_GOOD_SAVE_MS = 5_000;

@@ -2,7 +2,7 @@
 // passed down, so tests start a whole shim in-process with startShim(config).
 import { EventEmitter } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
-import { STARTUP_PROBE_TIMEOUT_MS } from "./constants.js";
+import { LAST_KNOWN_GOOD_SAVE_MS, STARTUP_PROBE_TIMEOUT_MS } from "./constants.js";
 import type { Backend } from "./backends/backend.js";
 import { HealthMonitor } from "./backends/health.js";
 import { BackendSet } from "./backends/set.js";
@@ -14,6 +14,8 @@ import type { ShimEvents, ShimServices } from "./routing/context.js";
 import { ImageCredentials } from "./routing/image-credentials.js";
 import { LastKnownGood } from "./routing/last-known-good.js";
 import { CallGate } from "./server/gate.js";
+import { AnswerSaver } from "./state/answer-saver.js";
+import { prepareStateDir, readAnswers } from "./state/last-known-good-file.js";
 import { bindUnix, buildServer } from "./server/server.js";
 import {
   applySocketPermissions,
@@ -94,6 +96,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   await withPrivateUmask(() => bindUnix(server, socketPath));
   await applySocketPermissions(socketPath, config.socket.mode, config.socket.group);
 
+  const saver = config.stateDir ? await restoreAnswers(config.stateDir, services) : undefined;
   await watchAll(added);
   const unanswered = await index.rebuild(STARTUP_PROBE_TIMEOUT_MS);
   if (unanswered.length > 0)
@@ -125,13 +128,15 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
       if (next.socket.path !== config.socket.path || next.socket.mode !== config.socket.mode) {
         log.warn("socket settings changed: restart hydra-shim to apply them");
       }
+      if (next.stateDir !== config.stateDir) log.warn("state_dir changed: restart hydra-shim to apply it");
       const result = backends.reconcile(next.backends);
       for (const b of result.removed) {
         health.unwatch(b);
         if (!backends.get(b.name)) index.forgetBackend(b.name);
         services.lastKnownGood.forgetBackend(b.name);
       }
-      config = { ...next, socket: config.socket };
+      const { socket, stateDir } = config;
+      config = { ...next, socket, ...(stateDir ? { stateDir } : {}) };
       log.level = next.logLevel;
       services.lastKnownGood.setStaleness(next.listStalenessMs);
       result.added.forEach(adopt);
@@ -154,6 +159,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
         if (!drained)
           log.warn({ inFlight: gate.inFlight }, "drain timeout: cancelling the calls still in flight");
         await shutdownServer(server, drained);
+        await saver?.stop();
         health.stop();
         backends.close();
         await metricsServer?.close();
@@ -164,6 +170,34 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
       return stopping;
     },
   };
+}
+
+/**
+ * Reads back the answers an earlier shim process saved and starts saving this one's. A state
+ * directory that cannot be used costs only that (logged as an error): the shim still serves.
+ */
+async function restoreAnswers(dir: string, s: ShimServices): Promise<AnswerSaver | undefined> {
+  const { log } = s;
+  const backends = (): ShimConfig["backends"] => s.config().backends;
+  try {
+    await prepareStateDir(dir);
+    const read = await readAnswers(dir, backends());
+    for (const reason of read.skipped)
+      log.warn({ stateDir: dir, reason }, "saved list answers: part not used");
+    const taken = s.lastKnownGood.restore(read.answers);
+    log.info({ stateDir: dir, saved: read.answers.length, restored: taken }, "saved list answers read back");
+  } catch (err) {
+    log.error(
+      { stateDir: dir, err: (err as Error).message },
+      "state_dir is not usable: after a restart, relists will miss the pods of backends that are down",
+    );
+    return undefined;
+  }
+  const saver = new AnswerSaver(s.lastKnownGood, dir, backends, (err) =>
+    log.error({ stateDir: dir, err: err.message }, "could not save the last good list answers"),
+  );
+  saver.start(LAST_KNOWN_GOOD_SAVE_MS);
+  return saver;
 }
 
 function shutdownServer(server: grpc.Server, graceful: boolean): Promise<void> {

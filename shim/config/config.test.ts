@@ -88,6 +88,7 @@ metrics: {listen: "9464"}
 backends:
   nelly: {timeout: 2s, stream_address: "http://127.0.0.1:35001/", runtime_handler: nelly, tls: {ca: /ca.pem, cert: /c.pem, key: /k.pem}}
 list_staleness: 1m
+state_dir: /var/lib/hydra-shim
 drain_timeout: 3s
 max_merged_bytes: 1048576
 `,
@@ -107,6 +108,7 @@ max_merged_bytes: 1048576
       socket: { path: "/tmp/s.sock", mode: 0o600, group: 0 },
       metricsListen: { host: "127.0.0.1", port: 9464 },
       listStalenessMs: 60_000,
+      stateDir: "/var/lib/hydra-shim",
       drainTimeoutMs: 3000,
       maxMergedBytes: 1 << 20,
     });
@@ -121,6 +123,7 @@ checkinterval: soon
 socket: {mode: "0999"}
 metrics: {listen: "x:y"}
 backends: {nelly: {stream_address: "ftp://x/y", bogus: 1}}
+state_dir: var/lib/hydra-shim
 surprise: true
 `);
     const paths = found.map((i) => i.path);
@@ -134,9 +137,11 @@ surprise: true
         "metrics.listen",
         "backends.nelly.stream_address",
         "backends.nelly",
+        "state_dir",
         "",
       ]),
     );
+    expect(found.find((i) => i.path === "state_dir")?.message).toMatch(/absolute/);
     expect(found.find((i) => i.path === "runtimes.default")?.message).toMatch(/vsock/);
   });
 

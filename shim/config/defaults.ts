@@ -53,6 +53,7 @@ export function withDefaults(raw: RawConfig): ShimConfig {
     },
     ...(raw.metrics?.listen ? { metricsListen: raw.metrics.listen } : {}),
     listStalenessMs: raw.list_staleness ?? DEFAULT_STALENESS_MS,
+    ...(raw.state_dir ? { stateDir: raw.state_dir } : {}),
     drainTimeoutMs: raw.drain_timeout ?? DEFAULT_DRAIN_TIMEOUT_MS,
     maxMergedBytes: raw.max_merged_bytes ?? MAX_MESSAGE_BYTES,
     warnings: raw.tls !== undefined ? [CRISMUX_TLS_WARNING] : [],

@@ -125,6 +125,13 @@ export const configSchema = z.strictObject({
   metrics: z.strictObject({ listen: listenAddress.optional() }).optional(),
   backends: z.record(z.string(), backendOptions).optional(),
   list_staleness: duration.optional(),
+  /** Where the shim keeps what must outlive a restart (last good list answers); absent: memory only. */
+  state_dir: z
+    .string()
+    .refine((p) => p.startsWith("/"), {
+      message: 'must be an absolute directory path (e.g. "/var/lib/hydra-shim")',
+    })
+    .optional(),
   drain_timeout: duration.optional(),
   max_merged_bytes: z.number().int().positive().optional(),
 });

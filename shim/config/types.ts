@@ -35,6 +35,8 @@ export interface ShimConfig {
   /** Absent: no metrics endpoint. */
   metricsListen?: { host: string; port: number };
   listStalenessMs: number;
+  /** Last good list answers are saved here and read back at start; absent: memory only. */
+  stateDir?: string;
   drainTimeoutMs: number;
   maxMergedBytes: number;
   /** Things accepted but ignored (crismux's tls block); logged at start. */

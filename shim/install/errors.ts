@@ -1,14 +1,9 @@
 // Typed installer errors; each carries the exit code the CLI returns (sysexits.h values
 // so scripts can tell bad usage from a broken node from a failing command).
-export const EXIT = {
-  ok: 0,
-  partial: 1,
-  notInstalled: 2,
-  usage: 64,
-  dataErr: 65,
-  unavailable: 69,
-  software: 70,
-} as const;
+import { EXIT as SHIM_EXIT } from "../constants.js";
+
+/** The shim's sysexits codes, plus verify's two outcomes below 64. */
+export const EXIT = { ...SHIM_EXIT, partial: 1, notInstalled: 2 } as const;
 
 export class InstallError extends Error {
   constructor(

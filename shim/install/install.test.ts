@@ -142,6 +142,10 @@ describe("install on a stock k3s node", () => {
     expect(yaml).toContain('nelly: "tcp:127.0.0.1:35000"');
     expect(yaml).toContain('stream_address: "http://127.0.0.1:35001"');
     expect(yaml).toContain('path: "/run/hydra/hydra-shim.sock"');
+    // last good list answers outlive a shim restart, in a directory systemd creates 0700
+    expect(result.config.stateDir).toBe("/var/lib/hydra-shim");
+    const unit = await read("etc/systemd/system/hydra-shim.service");
+    expect(unit).toContain("StateDirectory=hydra-shim\nStateDirectoryMode=0700");
   });
 
   it("applies the RuntimeClass and labels the node before touching systemd, then restarts k3s last", async () => {
@@ -232,6 +236,9 @@ describe("clean", () => {
   it("restores the original tree byte for byte, modes and directories included", async () => {
     const before = await tree(root);
     await cli("install");
+    // what the running shim saved in its systemd StateDirectory goes too
+    await mkdir(path.join(root, "var/lib/hydra-shim"), { recursive: true, mode: 0o700 });
+    await writeFile(path.join(root, "var/lib/hydra-shim/last-known-good.json"), "{}");
     expect(await cli("clean")).toBe(0);
     expect(await tree(root)).toEqual(before);
     expect(io.commands()).toEqual([

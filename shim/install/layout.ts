@@ -2,6 +2,7 @@
 // (absolute, as on the real node); the applier prefixes them with --root.
 import path from "node:path";
 import { DEFAULT_HOST_ENDPOINT, DEFAULT_SOCKET_PATH, DEFAULT_VM_ENDPOINT } from "../constants.js";
+import { LAST_KNOWN_GOOD_FILE } from "../state/last-known-good-file.js";
 
 export const SHIM_UNIT_NAME = "hydra-shim.service";
 export const CONTAINERD_K3S_UNIT_NAME = "containerd-k3s.service";
@@ -14,6 +15,10 @@ export const HYDRA_RUN_DIR = "/run/hydra";
 
 export const SHIM_CONFIG_FILE = `${HYDRA_ETC_DIR}/shim.yaml`;
 export const SHIM_SOCKET = DEFAULT_SOCKET_PATH;
+/** The shim's state_dir (systemd StateDirectory): last good list answers outlive a restart. */
+export const SHIM_STATE_DIR = "/var/lib/hydra-shim";
+/** What the shim keeps there (shim/state/last-known-good-file.ts); clean removes it. */
+export const SHIM_STATE_FILE = `${SHIM_STATE_DIR}/${LAST_KNOWN_GOOD_FILE}`;
 export const SHIM_ENDPOINT = `unix://${SHIM_SOCKET}`;
 export const DEFAULT_SHIM_BIN = "/usr/local/bin/hydra-shim";
 
@@ -72,6 +77,7 @@ export function ownedDirsFor(backedUp: readonly string[]): string[] {
     }
   }
   dirs.add(HYDRA_STATE_DIR);
+  dirs.add(SHIM_STATE_DIR);
   // Deepest first so parents are empty by the time we reach them.
   return [...dirs].sort((a, b) => b.split("/").length - a.split("/").length);
 }

@@ -8,6 +8,7 @@ import {
   KUBELET_UNIT_NAME,
   RUNTIME_CLASS_NAME,
   SHIM_CONFIG_FILE,
+  SHIM_STATE_FILE,
   SHIM_ENDPOINT,
   SHIM_UNIT_NAME,
   backupPathFor,
@@ -28,6 +29,7 @@ export function pathsToRead(options: InstallOptions): string[] {
     k3sContainerdConfig(options.k3sDataDir),
     CONTAINERD_K3S_CONFIG_FILE,
     SHIM_CONFIG_FILE,
+    SHIM_STATE_FILE,
     unitPath(CONTAINERD_K3S_UNIT_NAME),
     unitPath(SHIM_UNIT_NAME),
   ];
@@ -136,6 +138,7 @@ export function planClean(snapshot: Snapshot, options: InstallOptions): Change[]
 
   const removals: Change[] = [
     SHIM_CONFIG_FILE,
+    SHIM_STATE_FILE,
     CONTAINERD_K3S_CONFIG_FILE,
     unitPath(SHIM_UNIT_NAME),
     unitPath(CONTAINERD_K3S_UNIT_NAME),

@@ -6,6 +6,7 @@ import {
   HYDRA_RUN_DIR,
   SHIM_CONFIG_FILE,
   SHIM_SOCKET,
+  SHIM_STATE_DIR,
   k3sBinDir,
 } from "./layout.js";
 
@@ -31,6 +32,7 @@ backends:
     stream_address: "${spec.nellyStreamAddress}"
 socket:
   path: "${SHIM_SOCKET}"
+state_dir: "${SHIM_STATE_DIR}"
 `;
 }
 
@@ -59,6 +61,8 @@ Type=exec
 EnvironmentFile=-/etc/default/%N
 RuntimeDirectory=${HYDRA_RUN_DIR.replace(/^\/run\//, "")}
 RuntimeDirectoryPreserve=yes
+StateDirectory=${SHIM_STATE_DIR.replace(/^\/var\/lib\//, "")}
+StateDirectoryMode=0700
 Restart=always
 RestartSec=2s
 # A socket left by a crash would make the kubelet dial a dead endpoint.

@@ -1,6 +1,7 @@
 // Last good list answer per backend and request, served (up to the staleness bound) when that
 // backend does not answer a fan-out. Tracks per-backend degraded state so the caller logs once
-// per change rather than once per call.
+// per change rather than once per call. entries/restore let shim/state/ carry the answers over
+// a shim restart (with state_dir set), so a restart while a backend is down keeps its pods listed.
 import { MAX_CACHED_LIST_ANSWERS } from "../constants.js";
 
 interface Entry {
@@ -8,9 +9,19 @@ interface Entry {
   at: number;
 }
 
+/** One remembered answer, as persisted. `at` is wall-clock ms (Date.now) when it was answered. */
+export interface SavedAnswer {
+  backend: string;
+  key: string;
+  bytes: Buffer;
+  at: number;
+}
+
 export class LastKnownGood {
   private readonly answers = new Map<string, Map<string, Entry>>();
   private readonly degraded = new Set<string>();
+  /** Bumped on every change, so a persister writes only when there is something new. */
+  private version = 0;
 
   constructor(
     private stalenessMs: number,
@@ -26,7 +37,13 @@ export class LastKnownGood {
     return request.length === 0 ? method : `${method}:${request.toString("latin1")}`;
   }
 
-  remember(backend: string, key: string, bytes: Buffer): void {
+  /** The method a key was made for. */
+  static method(key: string): string {
+    const colon = key.indexOf(":");
+    return colon < 0 ? key : key.slice(0, colon);
+  }
+
+  remember(backend: string, key: string, bytes: Buffer, at: number = this.now()): void {
     let m = this.answers.get(backend);
     if (!m) {
       m = new Map();
@@ -37,7 +54,33 @@ export class LastKnownGood {
       const oldest = m.keys().next().value;
       if (oldest !== undefined) m.delete(oldest);
     }
-    m.set(key, { bytes, at: this.now() });
+    m.set(key, { bytes, at });
+    this.version++;
+  }
+
+  get changes(): number {
+    return this.version;
+  }
+
+  /** Every remembered answer, oldest first per backend (the order restore keeps). */
+  entries(): SavedAnswer[] {
+    return [...this.answers].flatMap(([backend, m]) =>
+      [...m].map(([key, e]) => ({ backend, key, bytes: e.bytes, at: e.at })),
+    );
+  }
+
+  /**
+   * Answers saved by an earlier shim process. Those already past the staleness bound are dropped;
+   * an answer this process has already had is newer and stays. Returns how many were taken.
+   */
+  restore(saved: readonly SavedAnswer[]): number {
+    let taken = 0;
+    for (const a of saved) {
+      if (this.now() - a.at > this.stalenessMs || this.answers.get(a.backend)?.has(a.key)) continue;
+      this.remember(a.backend, a.key, a.bytes, a.at);
+      taken++;
+    }
+    return taken;
   }
 
   /** The remembered answer if it is within the staleness bound. */
@@ -60,7 +103,7 @@ export class LastKnownGood {
   }
 
   forgetBackend(backend: string): void {
-    this.answers.delete(backend);
+    if (this.answers.delete(backend)) this.version++;
     this.degraded.delete(backend);
   }
 }

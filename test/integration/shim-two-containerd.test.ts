@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { createServer, connect, type Server } from "node:net";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { once } from "node:events";
 import { criClient, type CriClient, type Msg } from "../harness/cri-client.js";
 import {
@@ -27,6 +30,8 @@ let vmDirect: CriClient;
 let streamForward: Server;
 let streamForwardPort: number;
 let registry: OciRegistry;
+/** The shim's state_dir: last good list answers outlive a shim restart. */
+let stateDir: string;
 
 interface RunningPod {
   id: string;
@@ -69,10 +74,11 @@ beforeAll(async () => {
   streamForward = await forwardPort(vm.streamPort);
   const address = streamForward.address();
   streamForwardPort = typeof address === "object" && address ? address.port : 0;
+  stateDir = await mkdtemp(path.join(tmpdir(), "hydra-shim-state-"));
   shim = await startTestShim({
     runtimes: { default: host.endpoint, nelly: vm.tcpEndpoint! },
     backends: { nelly: { timeout: "2s", stream_address: `http://127.0.0.1:${streamForwardPort}` } },
-    extra: { checkinterval: "500ms", list_staleness: "10m" },
+    extra: { checkinterval: "500ms", list_staleness: "10m", state_dir: stateDir },
   });
   viaShim = shim.client();
   hostDirect = criClient(host.grpcTarget);
@@ -87,6 +93,7 @@ afterAll(async () => {
   streamForward?.close();
   await registry?.stop();
   await Promise.all([host?.stop(), vm?.stop()]);
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
 });
 
 describe("hydra-shim with two real containerd instances", () => {
@@ -254,6 +261,16 @@ describe("hydra-shim with two real containerd instances", () => {
       timeout: 10,
     });
     expect(out.exit_code).toBe(0);
+
+    // A shim restarted while nelly is still down reads its last good answers back from state_dir:
+    // the kubelet's relist keeps the VM's pod instead of seeing it vanish.
+    await shim.restart();
+    viaShim.close();
+    viaShim = shim.client();
+    expect((await stat(path.join(stateDir, "last-known-good.json"))).mode & 0o777).toBe(0o600);
+    expect(ids(await viaShim.runtime.ListPodSandbox!({}))).toEqual(
+      expect.arrayContaining([hostPod.id, vmPod.id]),
+    );
 
     await vm.restart();
     const deadline = Date.now() + 30_000;

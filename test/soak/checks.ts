@@ -9,6 +9,12 @@ export type ErrorClass =
   | "backend-named"
   /** The shim itself was being restarted by the chaos loop: the socket was briefly not there. */
   | "planned-shim-restart"
+  /**
+   * UNKNOWN from a containerd the chaos loop SIGKILLed earlier, relayed verbatim: its own log has
+   * the same error (e.g. an overlayfs snapshot left behind by the kill: "failed to rename … file
+   * exists"). Crash recovery inside containerd, not something the shim did; reported apart.
+   */
+  | "killed-backend-own-error"
   /** Anything else: counted against the zero. */
   | "violation";
 
@@ -19,11 +25,30 @@ export interface CallError {
 
 const BACKEND_NAME = new RegExp(`\\b(${HANDLERS.join("|")})\\b`);
 
-export function classifyError(err: CallError, shimRestarting: boolean): ErrorClass {
+/**
+ * `loggedByKilledBackend` says whether the handler's containerd, SIGKILLed earlier in the run,
+ * logged this exact error text itself.
+ */
+export function classifyError(
+  err: CallError,
+  shimRestarting: boolean,
+  loggedByKilledBackend: (details: string) => boolean = () => false,
+): ErrorClass {
   const allowedCode = err.code === status.UNAVAILABLE || err.code === status.NOT_FOUND;
   if (allowedCode && BACKEND_NAME.test(err.details)) return "backend-named";
   if (shimRestarting && err.code === status.UNAVAILABLE) return "planned-shim-restart";
+  if (err.code === status.UNKNOWN && err.details !== "" && loggedByKilledBackend(err.details))
+    return "killed-backend-own-error";
   return "violation";
+}
+
+/**
+ * Whether containerd's log has this error text: as is, or as logrus's logfmt quotes it
+ * (error="… \"name\" …").
+ */
+export function inContainerdLog(log: string, details: string): boolean {
+  const quoted = details.replace(/\\/g, "\\\\").replace(/"/g, '\\"');
+  return log.includes(details) || log.includes(quoted);
 }
 
 /** A grpc-js error (or anything thrown) as code + details. */
@@ -228,6 +253,23 @@ export interface HeapGrowth {
   endBytes: number;
   growth: number;
   probes: number;
+  /** Least-squares trend of the probes after warm-up, bytes per hour: a leak's rate. */
+  slopeBytesPerHour: number;
+}
+
+/** Least-squares slope of value over at (per unit of at); 0 with fewer than two distinct points. */
+export function slope(samples: readonly Sample[]): number {
+  const n = samples.length;
+  if (n < 2) return 0;
+  const mx = samples.reduce((a, s) => a + s.at, 0) / n;
+  const my = samples.reduce((a, s) => a + s.value, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const s of samples) {
+    num += (s.at - mx) * (s.value - my);
+    den += (s.at - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
 }
 
 /**
@@ -248,8 +290,15 @@ export function heapGrowth(
   for (const [pid, samples] of byPid) {
     samples.sort((a, b) => a.at - b.at);
     const g = windowGrowth(samples, warmupMs, windowMs, 0);
-    if (g)
-      out.push({ pid, baselineBytes: g.baseline, endBytes: g.end, growth: g.growth, probes: samples.length });
+    if (!g) continue;
+    out.push({
+      pid,
+      baselineBytes: g.baseline,
+      endBytes: g.end,
+      growth: g.growth,
+      probes: samples.length,
+      slopeBytesPerHour: slope(samples.filter((x) => x.at >= warmupMs)) * 3_600_000,
+    });
   }
   return out;
 }

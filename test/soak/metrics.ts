@@ -24,10 +24,14 @@ export class SoakMetrics {
   readonly errorsByClass: Record<ErrorClass, number> = {
     "backend-named": 0,
     "planned-shim-restart": 0,
+    "killed-backend-own-error": 0,
     violation: 0,
   };
   readonly violations: ErrorSample[] = [];
   readonly allowedSamples: ErrorSample[] = [];
+  readonly killedBackendSamples: ErrorSample[] = [];
+  /** Whether a handler's SIGKILLed containerd logged this error itself (set by the run). */
+  loggedByKilledBackend: (handler: string, details: string) => boolean = () => false;
   readonly misroutes: Array<{ backend: Handler; kind: string; id: string; wanted: string }> = [];
   misrouteCount = 0;
   readonly vanished: Vanish[] = [];
@@ -58,7 +62,7 @@ export class SoakMetrics {
       return;
     }
     const e = asCallError(err);
-    const cls = classifyError(e, shimRestarting);
+    const cls = classifyError(e, shimRestarting, (details) => this.loggedByKilledBackend(handler, details));
     this.errorsByClass[cls]++;
     this.errorCounts.set(method, (this.errorCounts.get(method) ?? 0) + 1);
     const sample = {
@@ -68,7 +72,14 @@ export class SoakMetrics {
       details: e.details.slice(0, 300),
       at: new Date().toISOString(),
     };
-    pushSample(cls === "violation" ? this.violations : this.allowedSamples, sample);
+    pushSample(
+      cls === "violation"
+        ? this.violations
+        : cls === "killed-backend-own-error"
+          ? this.killedBackendSamples
+          : this.allowedSamples,
+      sample,
+    );
   }
 
   addVanished(v: readonly Vanish[]): void {

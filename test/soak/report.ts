@@ -40,15 +40,18 @@ export interface SoakReport {
     stablePods: number;
     orphansLeft: number;
   };
-  errors: { backendNamed: number; plannedShimRestart: number; violations: number };
+  errors: { backendNamed: number; plannedShimRestart: number; killedBackendOwn: number; violations: number };
   latency: Record<string, LatencySummary>;
   rss: RssGrowth[];
   heap: HeapGrowth[];
+  /** Per shim pid: [process uptime ms, heap bytes after a full GC], one per probe. */
+  heapProbes: Record<string, Array<[number, number]>>;
   /** Per shim pid: [ms since its first sample, RSS KiB], one per second. */
   rssSamples: Record<string, Array<[number, number]>>;
   samples: {
     violations: ErrorSample[];
     allowed: ErrorSample[];
+    killedBackendOwn: ErrorSample[];
     misroutes: Array<{ backend: string; kind: string; id: string; wanted: string }>;
     vanished: Vanish[];
     shimCrashes: string[];
@@ -72,7 +75,7 @@ export function renderMarkdown(r: SoakReport): string {
     `${r.startedAt} → ${r.endedAt}, ${minutes} min (${r.plan.mode}), ${r.plan.concurrency} workers + relist every ` +
       `${r.plan.relistEveryMs} ms, ${r.host.cpus} CPUs, Node ${r.host.node}.`,
     `Chaos: nelly containerd killed ${r.chaos.nellyKills}× (every ${r.plan.nellyChaosEveryMs / 1000} s, down ` +
-      `${r.plan.nellyDownMs / 1000} s), shim restarted ${r.chaos.shimRestarts}× (every ${r.plan.shimRestartEveryMs / 1000} s). ` +
+      `${r.plan.nellyDownMs / 1000} s), shim restarted ${r.chaos.shimRestarts}× (every ${r.plan.shimRestartEveryMs / 1000} s, every second time while nelly is down). ` +
       `Staleness bound ${r.plan.shim.listStalenessS} s.`,
     "",
     "| check | value | limit | result |",
@@ -92,7 +95,8 @@ export function renderMarkdown(r: SoakReport): string {
     `Relists: ${r.load.relists}; direct containerd checks: ${r.load.directChecks}; pod cycles: ${cycles}; ` +
       `stable pods: ${r.load.stablePods}; orphans left: ${r.load.orphansLeft}.`,
     `Errors: ${r.errors.backendNamed} UNAVAILABLE/NOT_FOUND naming a backend (expected while nelly is down), ` +
-      `${r.errors.plannedShimRestart} during planned shim restarts, ${r.errors.violations} other.`,
+      `${r.errors.plannedShimRestart} during planned shim restarts, ${r.errors.killedBackendOwn} UNKNOWN from the ` +
+      `SIGKILLed nelly containerd's own crash recovery (the same text is in its log), ${r.errors.violations} other.`,
     "",
     "| call | calls | errors | p50 ms | p99 ms | max ms |",
     "|---|---:|---:|---:|---:|---:|",
@@ -108,16 +112,16 @@ export function renderMarkdown(r: SoakReport): string {
       `${r.plan.heapProbeEveryMs / 1000} s (test/soak/heap-probe.mjs). Baseline: median of the first ` +
       `${r.plan.rssWindowMs / 1000} s after a ${r.plan.warmupMs / 1000} s warm-up; end: median of the last ${r.plan.rssWindowMs / 1000} s.`,
     "",
-    "| pid | lived s | RSS start MiB | RSS baseline MiB | RSS end MiB | RSS growth | heap baseline MiB | heap end MiB | heap growth |",
-    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| pid | lived s | RSS start MiB | RSS baseline MiB | RSS end MiB | RSS growth | heap baseline MiB | heap end MiB | heap growth | heap trend MiB/h |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   );
   const mib = (kb: number): string => (kb / 1024).toFixed(1);
   const heapByPid = new Map(r.heap.map((h) => [h.pid, h]));
   for (const g of r.rss) {
     const h = heapByPid.get(g.pid);
     const heapCells = h
-      ? `${mib(h.baselineBytes / 1024)} | ${mib(h.endBytes / 1024)} | ${pct(h.growth)}`
-      : "– | – | –";
+      ? `${mib(h.baselineBytes / 1024)} | ${mib(h.endBytes / 1024)} | ${pct(h.growth)} | ${mib(h.slopeBytesPerHour / 1024)}`
+      : "– | – | – | –";
     lines.push(
       `| ${g.pid} | ${(g.lifetimeMs / 1000).toFixed(0)} | ${mib(g.startKb)} | ${mib(g.baselineKb)} | ${mib(g.endKb)} | ${pct(g.growth)} | ${heapCells} |`,
     );
@@ -155,6 +159,7 @@ export function renderMarkdown(r: SoakReport): string {
   sampleBlock("Misroutes", r.samples.misroutes);
   sampleBlock("Vanished from the relist", r.samples.vanished);
   sampleBlock("Shim crashes", r.samples.shimCrashes);
+  sampleBlock("UNKNOWN from the killed containerd itself (in its log)", r.samples.killedBackendOwn);
   sampleBlock("Expected errors (samples)", r.samples.allowed.slice(0, 5));
   return `${lines.join("\n")}\n`;
 }

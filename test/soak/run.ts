@@ -1,7 +1,7 @@
 // One soak run: backends, shim child, stable pods, then load + relist + direct checks + chaos +
 // RSS sampling for the planned time; then the fuzz properties; then the report. Every process it
 // started is stopped in `finally`, whatever happened.
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -14,6 +14,7 @@ import { shimRuntimes, startBackends, stopBackends, type Backends } from "./back
 import { chaosLoop } from "./chaos.js";
 import {
   heapGrowth,
+  inContainerdLog,
   labelledItems,
   misrouted,
   RelistTracker,
@@ -44,6 +45,19 @@ function rssKb(pid: number): number | undefined {
   }
 }
 
+/** The last bytes of a log: a failed call's error was logged moments before the check. */
+function logTail(file: string, bytes = 4 << 20): string {
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export async function runSoak(o: RunOptions): Promise<SoakReport> {
   const { plan, log } = o;
   const startedAt = new Date();
@@ -57,8 +71,9 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
   let fuzz: FuzzSummary | undefined;
   const stable: StablePod[] = [];
   const orphans = new Orphans();
-  const probeDir = await mkdtemp(path.join(os.tmpdir(), "hydra-soak-heap-"));
-  const probeFile = path.join(probeDir, "probes.jsonl");
+  // heap probes and the shim's state_dir (last good answers across shim restarts)
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "hydra-soak-"));
+  const probeFile = path.join(workDir, "heap-probes.jsonl");
 
   const env: LoadEnv = {
     plan,
@@ -82,6 +97,8 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     log("starting two containerd backends (default: unix socket, nelly: loopback TCP bridge)");
     backends = await startBackends(`soak-${process.pid}`);
     const b = backends;
+    metrics.loggedByKilledBackend = (h, details) =>
+      h === "nelly" && metrics.nellyKills > 0 && inContainerdLog(logTail(b.nelly.layout.log), details);
     const sup = new ShimSupervisor(
       {
         runtimes: shimRuntimes(b),
@@ -90,6 +107,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
           checkinterval: plan.shim.checkIntervalS,
           list_staleness: plan.shim.listStalenessS,
           drain_timeout: plan.shim.drainTimeoutS,
+          state_dir: path.join(workDir, "shim-state"),
         },
       },
       log,
@@ -193,7 +211,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     built?.remove();
   }
   const probes = await readProbes(probeFile);
-  await rm(probeDir, { recursive: true, force: true });
+  await rm(workDir, { recursive: true, force: true });
 
   const growth: RssGrowth[] = [];
   for (const [pid, samples] of rss) {
@@ -206,6 +224,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     metrics,
     growth,
     heap: heapGrowth(probes, plan.warmupMs, plan.rssWindowMs),
+    probes,
     rssSamples: rss,
     fuzz,
     stablePods: stable.length,
@@ -259,6 +278,7 @@ function buildReport(x: {
   metrics: SoakMetrics;
   growth: RssGrowth[];
   heap: HeapGrowth[];
+  probes: HeapProbe[];
   rssSamples: Map<number, RssSample[]>;
   fuzz: FuzzSummary | undefined;
   stablePods: number;
@@ -323,11 +343,16 @@ function buildReport(x: {
     errors: {
       backendNamed: m.errorsByClass["backend-named"],
       plannedShimRestart: m.errorsByClass["planned-shim-restart"],
+      killedBackendOwn: m.errorsByClass["killed-backend-own-error"],
       violations: m.errorsByClass.violation,
     },
     latency: m.latencies(),
     rss: x.growth,
     heap: x.heap,
+    heapProbes: x.probes.reduce<Record<string, Array<[number, number]>>>((acc, p) => {
+      (acc[p.pid] ??= []).push([p.uptimeMs, p.heapUsed]);
+      return acc;
+    }, {}),
     rssSamples: Object.fromEntries(
       [...x.rssSamples].map(([pid, samples]) => [
         pid,
@@ -337,6 +362,7 @@ function buildReport(x: {
     samples: {
       violations: m.violations,
       allowed: m.allowedSamples,
+      killedBackendOwn: m.killedBackendSamples,
       misroutes: m.misroutes,
       vanished: m.vanished,
       shimCrashes: m.shimCrashes,

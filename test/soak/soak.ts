@@ -9,7 +9,8 @@ const USAGE = `usage: npm run soak -- [--minutes N | --quick] [--fuzz-cases N] [
 
 Runs hydra-shim (a child process) over two real containerd backends ("default" on a unix socket,
 "nelly" over a loopback TCP bridge) under a kubelet-shaped load at concurrency 16 while a chaos
-loop kills and restarts the nelly containerd and restarts the shim. Then runs the fast-check
+loop kills and restarts the nelly containerd and restarts the shim (every second time while nelly
+is down, so its last good answers must come back from state_dir). Then runs the fast-check
 properties of the shim's wire reader/writer, list merger and config parser.
 
   --minutes N      load duration (default ${DEFAULT_MINUTES})
@@ -23,7 +24,8 @@ properties of the shim's wire reader/writer, list merger and config parser.
 
 Checks (each must be 0): misroutes, shim crashes, failed calls other than UNAVAILABLE/NOT_FOUND
 naming the backend, containers that vanished from the relist within the staleness bound, failed
-fuzz properties. Shim RSS growth after warm-up must stay under 10% (enforced for runs ≥ 10 min).
+fuzz properties. Per shim process, RSS and heap-after-full-GC growth after warm-up must stay
+under 10% (enforced for runs ≥ 10 min).
 
 Exit codes: 0 all checks pass, 1 a check failed, 2 bad usage, 3 the soak could not run.`;
 
@@ -64,9 +66,13 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return EXIT.ok;
   }
+  const asSpecified =
+    (minutes ?? DEFAULT_MINUTES) === DEFAULT_MINUTES &&
+    fuzzCases === undefined &&
+    shimRestartMinutes === undefined;
   const plan = planFor(
     values.quick ? QUICK_MINUTES : (minutes ?? DEFAULT_MINUTES),
-    values.quick ? "quick" : minutes === undefined ? "full" : "custom",
+    values.quick ? "quick" : asSpecified ? "full" : "custom",
   );
   if (fuzzCases !== undefined) plan.fuzzCasesPerTarget = fuzzCases;
   if (shimRestartMinutes !== undefined) plan.shimRestartEveryMs = shimRestartMinutes * 60_000;

@@ -5,10 +5,12 @@ import { advance, dueEvent, initialSchedule } from "../soak/chaos.js";
 import {
   classifyError,
   heapGrowth,
+  inContainerdLog,
   misrouted,
   type Labelled,
   RelistTracker,
   rssGrowth,
+  slope,
 } from "../soak/checks.js";
 import { LABEL_HANDLER, planFor } from "../soak/config.js";
 import { passed, renderMarkdown, type SoakReport } from "../soak/report.js";
@@ -31,6 +33,29 @@ describe("classifyError", () => {
     expect(classifyError({ code: status.UNAVAILABLE, details: "No connection established" }, false)).toBe(
       "violation",
     );
+  });
+
+  it("sets apart UNKNOWN that the killed containerd logged itself, and nothing else", () => {
+    const rename = "failed to create containerd container: failed to rename: rename a b: file exists";
+    const logged = (d: string): boolean => d === rename;
+    expect(classifyError({ code: status.UNKNOWN, details: rename }, false, logged)).toBe(
+      "killed-backend-own-error",
+    );
+    expect(classifyError({ code: status.UNKNOWN, details: "shim bug" }, false, logged)).toBe("violation");
+    expect(classifyError({ code: status.INTERNAL, details: rename }, false, logged)).toBe("violation");
+    expect(classifyError({ code: status.UNKNOWN, details: rename }, false)).toBe("violation");
+  });
+
+  it("finds an error in containerd's log as is or as logfmt quotes it", () => {
+    // a real containerd 1.6 line
+    const log =
+      'time="2026-11-29T13:06:45Z" level=error msg="RunPodSandbox for &PodSandboxMetadata{Name:x,} failed, error" ' +
+      'error="failed to get sandbox runtime: no runtime for \\"nope\\" is configured"';
+    expect(inContainerdLog(log, 'failed to get sandbox runtime: no runtime for "nope" is configured')).toBe(
+      true,
+    );
+    expect(inContainerdLog(log, "failed to get sandbox runtime")).toBe(true);
+    expect(inContainerdLog(log, 'no runtime for "other"')).toBe(false);
   });
 
   it("lets a nameless UNAVAILABLE pass only during a planned shim restart", () => {
@@ -116,6 +141,15 @@ describe("heapGrowth", () => {
     expect(rest).toEqual([]);
     expect(g).toMatchObject({ pid: 1, baselineBytes: 10_000, endBytes: 10_500, probes: 6 });
     expect(g?.growth).toBeCloseTo(0.05);
+    // 500 bytes over ~210 s of probes after warm-up
+    expect(g?.slopeBytesPerHour).toBeGreaterThan(8_000);
+    expect(g?.slopeBytesPerHour).toBeLessThan(10_000);
+  });
+
+  it("slope: least squares, flat for a constant or a single point", () => {
+    expect(slope([{ at: 0, value: 1 }])).toBe(0);
+    expect(slope([0, 1, 2].map((at) => ({ at, value: 5 })))).toBe(0);
+    expect(slope([0, 1, 2, 3].map((at) => ({ at, value: 2 * at + (at % 2) })))).toBeCloseTo(2.2);
   });
 });
 
@@ -127,12 +161,24 @@ describe("chaos schedule", () => {
     expect(dueEvent(s, 30_000)).toBe("kill-nelly");
     s = advance(s, "kill-nelly", 40_000, plan);
     expect(s.nextNellyAt).toBe(100_000);
-    s = { nextNellyAt: 300_000, nextShimAt: 300_000 };
+    s = { nextNellyAt: 300_000, nextShimAt: 300_000, shimRestarts: 1 };
     expect(dueEvent(s, 300_000)).toBe("kill-nelly");
     s = advance(s, "kill-nelly", 310_000, plan);
     // the overdue shim restart waits out the quiet gap after the nelly event
     expect(dueEvent(s, 310_000)).toBeUndefined();
     expect(dueEvent(s, 310_000 + plan.chaosGapMs)).toBe("restart-shim");
+  });
+
+  it("makes the 1st, 3rd… shim restart overlap a nelly outage, which counts as both events", () => {
+    const plan = planFor(30, "full");
+    let s = { ...initialSchedule(0, plan), nextNellyAt: 350_000 };
+    expect(dueEvent(s, 300_000)).toBe("restart-shim-nelly-down");
+    s = advance({ ...s, nextNellyAt: 290_000 }, "restart-shim-nelly-down", 310_000, plan);
+    expect(s).toEqual({ nextNellyAt: 370_000, nextShimAt: 610_000, shimRestarts: 1 });
+    expect(dueEvent({ ...s, nextNellyAt: 1e9 }, 610_000)).toBe("restart-shim");
+    s = advance(s, "restart-shim", 610_000, plan);
+    expect(s.nextNellyAt).toBe(620_000); // overdue: after the quiet gap
+    expect(dueEvent({ ...s, nextNellyAt: 1e9 }, 910_000)).toBe("restart-shim-nelly-down");
   });
 });
 
@@ -153,16 +199,33 @@ describe("report", () => {
         stablePods: 2,
         orphansLeft: 0,
       },
-      errors: { backendNamed: 0, plannedShimRestart: 0, violations: 0 },
+      errors: { backendNamed: 0, plannedShimRestart: 0, killedBackendOwn: 0, violations: 0 },
       latency: {},
       rss: [{ pid: 9, startKb: 1024, baselineKb: 2048, endKb: 2048, growth: 0, lifetimeMs: 60_000 }],
-      heap: [{ pid: 9, baselineBytes: 1 << 20, endBytes: 1 << 20, growth: 0, probes: 6 }],
+      heap: [
+        {
+          pid: 9,
+          baselineBytes: 1 << 20,
+          endBytes: 1 << 20,
+          growth: 0,
+          probes: 6,
+          slopeBytesPerHour: 1 << 19,
+        },
+      ],
+      heapProbes: {},
       rssSamples: {},
-      samples: { violations: [], allowed: [], misroutes: [], vanished: [], shimCrashes: [] },
+      samples: {
+        violations: [],
+        allowed: [],
+        killedBackendOwn: [],
+        misroutes: [],
+        vanished: [],
+        shimCrashes: [],
+      },
     };
     expect(passed(base)).toBe(true);
     expect(renderMarkdown(base)).toContain("PASS");
-    expect(renderMarkdown(base)).toContain("| 9 | 60 | 1.0 | 2.0 | 2.0 | 0.0% | 1.0 | 1.0 | 0.0% |");
+    expect(renderMarkdown(base)).toContain("| 9 | 60 | 1.0 | 2.0 | 2.0 | 0.0% | 1.0 | 1.0 | 0.0% | 0.5 |");
     const failing = {
       ...base,
       checks: [...base.checks, { name: "misroutes", value: 1, limit: "= 0", pass: false }],
