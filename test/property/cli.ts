@@ -6,7 +6,8 @@ import { ALL_PROPERTIES } from "./all.js";
 import { runProperty, type FuzzTarget } from "./property.js";
 
 const USAGE = `usage: tsx test/property/cli.ts [--cases-per-target N] [--seed N]
-Runs the fast-check properties of the shim's wire reader/writer, list merger and config parser.
+Runs the fast-check properties of the shim's wire reader/writer, list merger, config parser and
+saved-answers file.
 Each target's budget is split evenly over its properties. Prints one JSON line per property.
 Exit 0 when all pass, 1 when one fails, 2 on bad usage.`;
 

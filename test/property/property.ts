@@ -2,7 +2,7 @@
 import fc from "fast-check";
 
 /** The module under test: the counts in the soak report are grouped by it. */
-export type FuzzTarget = "wire reader" | "wire writer" | "list merger" | "config parser";
+export type FuzzTarget = "wire reader" | "wire writer" | "list merger" | "config parser" | "saved answers";
 
 export interface NamedProperty {
   name: string;

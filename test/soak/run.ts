@@ -74,6 +74,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
   // heap probes and the shim's state_dir (last good answers across shim restarts)
   const workDir = await mkdtemp(path.join(os.tmpdir(), "hydra-soak-"));
   const probeFile = path.join(workDir, "heap-probes.jsonl");
+  let probes: HeapProbe[];
 
   const env: LoadEnv = {
     plan,
@@ -198,7 +199,7 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
 
     if (plan.fuzzCasesPerTarget > 0) {
       log(
-        `fuzz: ${plan.fuzzCasesPerTarget} cases per target (wire reader, wire writer, list merger, config parser)`,
+        `fuzz: ${plan.fuzzCasesPerTarget} cases per target (wire reader, wire writer, list merger, config parser, saved answers)`,
       );
       fuzz = await runFuzz(plan.fuzzCasesPerTarget, plan.fuzzStallMs, (r) =>
         log(`  fuzz ${r.failed ? "FAIL" : "ok  "} ${r.runs} × ${r.name}`),
@@ -209,9 +210,9 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
     await shim?.stop().catch(() => undefined);
     if (backends) for (const p of await stopBackends(backends)) log(`cleanup: ${p}`);
     built?.remove();
+    probes = await readProbes(probeFile);
+    await rm(workDir, { recursive: true, force: true });
   }
-  const probes = await readProbes(probeFile);
-  await rm(workDir, { recursive: true, force: true });
 
   const growth: RssGrowth[] = [];
   for (const [pid, samples] of rss) {

@@ -11,7 +11,7 @@ Runs hydra-shim (a child process) over two real containerd backends ("default" o
 "nelly" over a loopback TCP bridge) under a kubelet-shaped load at concurrency 16 while a chaos
 loop kills and restarts the nelly containerd and restarts the shim (every second time while nelly
 is down, so its last good answers must come back from state_dir). Then runs the fast-check
-properties of the shim's wire reader/writer, list merger and config parser.
+properties of the shim's wire reader/writer, list merger, config parser and saved-answers file.
 
   --minutes N      load duration (default ${DEFAULT_MINUTES})
   --quick          ${QUICK_MINUTES} minutes, chaos and shim restarts closer together, small fuzz budget
