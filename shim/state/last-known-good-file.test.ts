@@ -2,8 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseEndpoint } from "../config/endpoint.js";
-import type { BackendConfig } from "../config/types.js";
+import { backendConfigs } from "../../test/fakes/backend-configs.js";
 import type { SavedAnswer } from "../routing/last-known-good.js";
 import {
   LAST_KNOWN_GOOD_FILE,
@@ -14,13 +13,7 @@ import {
   writeAnswers,
 } from "./last-known-good-file.js";
 
-function backend(name: string, endpoint: string): BackendConfig {
-  const e = parseEndpoint(endpoint);
-  if (typeof e === "string") throw new Error(e);
-  return { name, endpoint: e, timeoutMs: 1_000, runtimeHandler: name };
-}
-
-const backends = [backend("default", "unix:///run/containerd.sock"), backend("nelly", "tcp:127.0.0.1:35000")];
+const backends = backendConfigs({ default: "unix:///run/containerd.sock", nelly: "tcp:127.0.0.1:35000" });
 // A cache key is the method plus the request's raw bytes: any byte value must survive.
 const key = `ListPodSandbox:${Buffer.from([0x0a, 0x02, 0xff, 0x00, 0x80]).toString("latin1")}`;
 const answers: SavedAnswer[] = [
@@ -44,11 +37,12 @@ describe("last good answers on disk", () => {
 
   it("drops the answers of a backend that moved or is no longer configured, and says so", () => {
     const text = renderAnswers(answers, backends);
-    const now = [backend("default", "unix:///run/containerd.sock"), backend("nelly", "tcp:10.0.0.2:35000")];
+    const now = backendConfigs({ default: "unix:///run/containerd.sock", nelly: "tcp:10.0.0.2:35000" });
     const r = parseAnswers(text, now);
     expect(r.answers.map((a) => a.backend)).toEqual(["default"]);
     expect(r.skipped).toEqual(["backend nelly moved from tcp:127.0.0.1:35000 to tcp:10.0.0.2:35000"]);
-    expect(parseAnswers(text, [backends[0]!]).skipped).toEqual(["backend nelly is no longer configured"]);
+    const onlyDefault = backendConfigs({ default: "unix:///run/containerd.sock" });
+    expect(parseAnswers(text, onlyDefault).skipped).toEqual(["backend nelly is no longer configured"]);
   });
 
   it("ignores a damaged or foreign file with a reason, never throws", () => {

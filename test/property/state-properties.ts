@@ -2,20 +2,13 @@
 // at start from a disk it does not control the history of: any text gives answers or reasons,
 // never an exception; what the shim writes reads back byte for byte.
 import fc from "fast-check";
-import { parseEndpoint } from "../../shim/config/endpoint.js";
-import type { BackendConfig } from "../../shim/config/types.js";
 import type { SavedAnswer } from "../../shim/routing/last-known-good.js";
 import { parseAnswers, renderAnswers } from "../../shim/state/last-known-good-file.js";
+import { backendConfigs } from "../fakes/backend-configs.js";
 import { valueOrTyped } from "./outcome.js";
 import type { NamedProperty } from "./property.js";
 
-function backend(name: string, endpoint: string): BackendConfig {
-  const e = parseEndpoint(endpoint);
-  if (typeof e === "string") throw new Error(e);
-  return { name, endpoint: e, timeoutMs: 1_000, runtimeHandler: name };
-}
-
-const BACKENDS = [backend("default", "unix:///run/containerd.sock"), backend("nelly", "tcp:127.0.0.1:35000")];
+const BACKENDS = backendConfigs({ default: "unix:///run/containerd.sock", nelly: "tcp:127.0.0.1:35000" });
 
 /** parseAnswers promises never to throw and to say why whenever it used nothing of a non-empty file. */
 function parse(text: string): ReturnType<typeof parseAnswers> {
