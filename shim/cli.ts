@@ -10,7 +10,6 @@ import type { ShimConfig } from "./config/types.js";
 import { ConfigError, ShimError } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startShim } from "./main.js";
-import { runInstallCli } from "./install/cli.js";
 
 const USAGE = `Usage: hydra-shim [--config FILE] [--socket PATH] [--log-level LEVEL]
        hydra-shim --check-config --config FILE
@@ -94,7 +93,11 @@ async function resolveConfig(v: ReturnType<typeof parse>): Promise<ShimConfig> {
 /** Runs the CLI; resolves the exit code once the shim has stopped (or at once for one-shot commands). */
 export async function runCli(args: string[], io: CliIo = defaultIo): Promise<number> {
   const [first, ...rest] = args;
-  if (first !== undefined && INSTALL_COMMANDS.has(first)) return runInstallCli([first, ...rest]);
+  if (first !== undefined && INSTALL_COMMANDS.has(first)) {
+    // The installer's modules are loaded only for these commands, never by a serving shim.
+    const { runInstallCli } = await import("./install/cli.js");
+    return runInstallCli([first, ...rest]);
+  }
   try {
     const v = parse(args);
     if (v.help) {

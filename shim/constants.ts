@@ -32,18 +32,20 @@ export const DEFAULT_VM_BACKEND = "nelly";
 /** The kubelet's limit; used on the server, on every backend channel and for merged lists. */
 export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /**
- * A large HTTP/2 window halved big-list latency in the prototype. Set on the backend channels,
- * where the shim receives big lists. grpc-js 1.14's server takes no such option; it needs none:
- * what the shim sends is paced by the caller's (the kubelet's) receive window.
+ * HTTP/2 receive window of every stream and connection the shim reads from (backend sessions, the
+ * kubelet's requests): a 16 MiB list arrives without waiting for WINDOW_UPDATEs. What the shim
+ * sends is paced by the receiver's window.
  */
 export const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
+/** Node's per-session memory cap (MB, default 10): a 16 MiB message in flight must fit. */
+export const MAX_SESSION_MEMORY_MB = 64;
 
 export const DEFAULT_CHECK_INTERVAL_MS = 5_000;
 /** Deadline for fan-out members, index probes and health probes (not for single-backend calls). */
 export const DEFAULT_BACKEND_TIMEOUT_MS = 5_000;
 export const DEFAULT_STALENESS_MS = 120_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
-/** grpc-js reconnect backoff; its default maximum (120 s) would hide a returning VM for minutes. */
+/** Backend session reconnect backoff (a returning VM must not wait minutes, as gRPC's 120 s default would). */
 export const RECONNECT_BACKOFF_INITIAL_MS = 250;
 export const RECONNECT_BACKOFF_MAX_MS = 5_000;
 /** Probe backoff while a backend is down: starts here, doubles, capped at checkinterval. */
@@ -52,8 +54,6 @@ export const PROBE_BACKOFF_INITIAL_MS = 250;
 export const STARTUP_PROBE_TIMEOUT_MS = 3_000;
 /** A stale socket file is removed only if connecting to it fails within this time. */
 export const STALE_SOCKET_PROBE_MS = 500;
-/** Distinct caller user-agents each get their own backend channel (grpc-js sets user-agent per channel). */
-export const MAX_USER_AGENT_CHANNELS = 8;
 /** Last-known-good list answers kept per backend (one per distinct request). */
 export const MAX_CACHED_LIST_ANSWERS = 64;
 /** Events stream re-subscribe backoff. */

@@ -1,10 +1,11 @@
 // Typed errors: each carries the gRPC status the server layer answers with, plus its cause.
-import { Metadata, status } from "@grpc/grpc-js";
 import { EXIT } from "./constants.js";
+import type { Metadata } from "./transport/headers.js";
+import { Status, type StatusCode } from "./transport/status.js";
 
 export class ShimError extends Error {
-  readonly code: status;
-  constructor(code: status, message: string, options?: { cause?: unknown }) {
+  readonly code: StatusCode;
+  constructor(code: StatusCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -13,37 +14,37 @@ export class ShimError extends Error {
 
 export class InvalidArgumentError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.INVALID_ARGUMENT, message, options);
+    super(Status.INVALID_ARGUMENT, message, options);
   }
 }
 
 export class NotFoundError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.NOT_FOUND, message, options);
+    super(Status.NOT_FOUND, message, options);
   }
 }
 
 export class FailedPreconditionError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.FAILED_PRECONDITION, message, options);
+    super(Status.FAILED_PRECONDITION, message, options);
   }
 }
 
 export class UnavailableError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.UNAVAILABLE, message, options);
+    super(Status.UNAVAILABLE, message, options);
   }
 }
 
 export class ResourceExhaustedError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.RESOURCE_EXHAUSTED, message, options);
+    super(Status.RESOURCE_EXHAUSTED, message, options);
   }
 }
 
 export class InternalError extends ShimError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(status.INTERNAL, message, options);
+    super(Status.INTERNAL, message, options);
   }
 }
 
@@ -51,8 +52,8 @@ export class InternalError extends ShimError {
 export class BackendStatusError extends ShimError {
   readonly backend: string;
   readonly details: string;
-  readonly trailers: Metadata;
-  constructor(backend: string, code: status, details: string, trailers: Metadata) {
+  readonly trailers: Metadata | undefined;
+  constructor(backend: string, code: StatusCode, details: string, trailers: Metadata | undefined) {
     super(code, details);
     this.backend = backend;
     this.details = details;
@@ -82,9 +83,9 @@ export class ConfigError extends Error {
 }
 
 export interface GrpcStatusLike {
-  code: status;
+  code: StatusCode;
   details: string;
-  metadata?: Metadata;
+  metadata?: Metadata | undefined;
 }
 
 /** The single mapping from anything thrown to the status a caller sees. */
@@ -94,5 +95,5 @@ export function toStatus(err: unknown): GrpcStatusLike {
   }
   if (err instanceof ShimError) return { code: err.code, details: err.message };
   const message = err instanceof Error ? err.message : String(err);
-  return { code: status.INTERNAL, details: `hydra-shim internal error: ${message}` };
+  return { code: Status.INTERNAL, details: `hydra-shim internal error: ${message}` };
 }

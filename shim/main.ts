@@ -1,7 +1,6 @@
 // Wiring: config → backends, health, index, server, metrics. Everything is created here and
 // passed down, so tests start a whole shim in-process with startShim(config).
 import { EventEmitter } from "node:events";
-import type * as grpc from "@grpc/grpc-js";
 import { LAST_KNOWN_GOOD_SAVE_MS, STARTUP_PROBE_TIMEOUT_MS } from "./constants.js";
 import type { Backend } from "./backends/backend.js";
 import { HealthMonitor } from "./backends/health.js";
@@ -9,14 +8,14 @@ import { BackendSet } from "./backends/set.js";
 import type { ShimConfig } from "./config/types.js";
 import { OwnershipIndex } from "./index/ownership.js";
 import { createLogger, type Logger } from "./log.js";
-import { ShimMetrics, startMetricsServer } from "./metrics.js";
+import { NO_METRICS, type ShimMetrics } from "./metrics/metrics.js";
 import type { ShimEvents, ShimServices } from "./routing/context.js";
 import { ImageCredentials } from "./routing/image-credentials.js";
-import { LastKnownGood } from "./routing/last-known-good.js";
 import { CallGate } from "./server/gate.js";
 import { AnswerSaver } from "./state/answer-saver.js";
+import { LastKnownGood } from "./state/last-known-good.js";
 import { prepareStateDir, readAnswers } from "./state/last-known-good-file.js";
-import { bindUnix, buildServer } from "./server/server.js";
+import { buildServer } from "./server/server.js";
 import {
   applySocketPermissions,
   prepareSocketPath,
@@ -34,6 +33,8 @@ export interface Shim {
   readonly endpoint: string;
   readonly metricsPort: number | undefined;
   readonly services: ShimServices;
+  /** Client sessions open to the shim and calls in progress (leak checks). */
+  serverStats(): { sessions: number; calls: number };
   /** Applies a new backend map (SIGHUP). Socket settings need a restart and are only warned about. */
   reload(config: ShimConfig): Promise<void>;
   /** Refuses new calls, drains in-flight ones (bounded by drain_timeout), removes the socket. */
@@ -44,7 +45,9 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   let config = initial;
   const log = options.logger ?? createLogger(config.logLevel);
   for (const w of config.warnings) log.warn(w);
-  const metrics = new ShimMetrics();
+  // prom-client is loaded only when metrics are asked for.
+  const prometheus = config.metricsListen ? await import("./metrics/prometheus.js") : undefined;
+  const metrics: ShimMetrics = prometheus ? new prometheus.PrometheusMetrics() : NO_METRICS;
   const events = new EventEmitter() as EventEmitter & ShimEvents;
   events.setMaxListeners(0);
   const health = new HealthMonitor(config.checkIntervalMs);
@@ -93,7 +96,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   const server = buildServer(services, gate);
   const socketPath = config.socket.path;
   await prepareSocketPath(socketPath);
-  await withPrivateUmask(() => bindUnix(server, socketPath));
+  await withPrivateUmask(() => server.listen({ path: socketPath }));
   await applySocketPermissions(socketPath, config.socket.mode, config.socket.group);
 
   const saver = config.stateDir ? await restoreAnswers(config.stateDir, services) : undefined;
@@ -103,9 +106,13 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
     log.warn({ backends: unanswered }, "index: these backends could not be listed at start");
   gate.open();
 
-  const metricsServer = config.metricsListen
-    ? await startMetricsServer(metrics, config.metricsListen)
-    : undefined;
+  const metricsServer =
+    prometheus && config.metricsListen
+      ? await prometheus.startMetricsServer(
+          metrics as InstanceType<typeof prometheus.PrometheusMetrics>,
+          config.metricsListen,
+        )
+      : undefined;
   log.info(
     {
       socket: socketPath,
@@ -124,6 +131,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
     endpoint: `unix://${socketPath}`,
     metricsPort: metricsServer?.port,
     services,
+    serverStats: () => server.stats(),
     async reload(next: ShimConfig): Promise<void> {
       if (next.socket.path !== config.socket.path || next.socket.mode !== config.socket.mode) {
         log.warn("socket settings changed: restart hydra-shim to apply them");
@@ -158,7 +166,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
         const drained = await gate.waitIdle(config.drainTimeoutMs);
         if (!drained)
           log.warn({ inFlight: gate.inFlight }, "drain timeout: cancelling the calls still in flight");
-        await shutdownServer(server, drained);
+        await server.close(drained);
         await saver?.stop();
         health.stop();
         backends.close();
@@ -198,12 +206,4 @@ async function restoreAnswers(dir: string, s: ShimServices): Promise<AnswerSaver
   );
   saver.start(LAST_KNOWN_GOOD_SAVE_MS);
   return saver;
-}
-
-function shutdownServer(server: grpc.Server, graceful: boolean): Promise<void> {
-  if (!graceful) {
-    server.forceShutdown();
-    return Promise.resolve();
-  }
-  return new Promise((resolve) => server.tryShutdown(() => resolve()));
 }

@@ -1,33 +1,60 @@
-// One CRI backend: grpc-js channels (one per caller user-agent, capped), raw-bytes calls, and an
-// up/down state the health monitor maintains. A call to a backend known to be down fails fast with
-// UNAVAILABLE naming it; any other non-OK answer is relayed verbatim (code, details, trailers).
-import * as grpc from "@grpc/grpc-js";
-import { MAX_USER_AGENT_CHANNELS } from "../constants.js";
+// One CRI backend: its gRPC client (one HTTP/2 session, shim/transport/client.ts), raw-bytes calls,
+// and an up/down state the health monitor maintains. A call to a backend known to be down fails
+// fast with UNAVAILABLE naming it; any other non-OK answer of the backend is relayed verbatim
+// (code, details, trailers).
+import type { IncomingHttpHeaders } from "node:http2";
+import {
+  FLOW_CONTROL_WINDOW_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_SESSION_MEMORY_MB,
+  RECONNECT_BACKOFF_INITIAL_MS,
+  RECONNECT_BACKOFF_MAX_MS,
+  SHIM_RUNTIME_NAME,
+  SHIM_VERSION,
+} from "../constants.js";
 import type { BackendConfig } from "../config/types.js";
-import { BackendStatusError, UnavailableError } from "../errors.js";
-import { channelCredentials, channelOptions, tlsNameOverride } from "./channel.js";
-
-/** A server call whose deadline and cancellation a backend call inherits. */
-export type ParentCall = grpc.ServerUnaryCall<Buffer, Buffer> | grpc.ServerWritableStream<Buffer, Buffer>;
+import { BackendStatusError, ShimError, UnavailableError } from "../errors.js";
+import {
+  GrpcClient,
+  type CallError,
+  type CallOptions,
+  type ClientOptions,
+  type StreamCall,
+  type UnaryResult,
+} from "../transport/client.js";
+import { dialer, type DialTarget } from "../transport/dial.js";
+import type { Metadata } from "../transport/headers.js";
+import type { CallScope } from "../transport/scope.js";
+import { Status } from "../transport/status.js";
 
 export type BackendState = "unknown" | "up" | "down";
 
+/** A backend's answer: the message and the response headers and trailers to relay. */
 export interface UnaryReply {
   message: Buffer;
-  header?: grpc.Metadata;
-  trailer?: grpc.Metadata;
+  headers?: IncomingHttpHeaders;
+  trailers?: IncomingHttpHeaders;
+}
+
+/** The served call a backend call is made for: its metadata is relayed, its deadline and cancellation apply. */
+export interface ParentCall {
+  metadata: Metadata;
+  scope: CallScope;
 }
 
 export interface BackendCallOptions {
-  /** The server call this one serves: its deadline and cancellation propagate. */
   parent?: ParentCall;
-  metadata?: grpc.Metadata;
-  /** The caller's user-agent, forwarded (grpc-js sets user-agent per channel). */
-  userAgent?: string;
   /** An extra deadline (the backend's timeout) on top of the parent's. */
   timeoutMs?: number;
-  /** Health probes must reach a backend marked down, so they skip fail-fast. */
+  /** Health probes must reach a backend marked down, so they skip fail-fast and the reconnect backoff. */
   skipFailFast?: boolean;
+}
+
+/** How a stream's messages and end reach the strategy; the end's error is mapped like a unary call's. */
+export interface BackendStreamSink {
+  onHeaders?(): void;
+  onMessage(message: Buffer): void;
+  onEnd(error: Error | undefined): void;
 }
 
 export type StateListener = (
@@ -37,23 +64,34 @@ export type StateListener = (
   previous: BackendState,
 ) => void;
 
-const identity = (b: Buffer): Buffer => b;
-const EMPTY = Buffer.alloc(0);
+export const CLIENT_OPTIONS: ClientOptions = {
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  windowBytes: FLOW_CONTROL_WINDOW_BYTES,
+  backoffInitialMs: RECONNECT_BACKOFF_INITIAL_MS,
+  backoffMaxMs: RECONNECT_BACKOFF_MAX_MS,
+  userAgent: `${SHIM_RUNTIME_NAME}/${SHIM_VERSION}`,
+  maxSessionMemoryMb: MAX_SESSION_MEMORY_MB,
+};
+
+export function dialTarget(config: BackendConfig): DialTarget {
+  const e = config.endpoint;
+  if (e.kind === "unix") return { kind: "unix", path: e.path };
+  return { kind: "tcp", host: e.host, port: e.port, ...(config.tls ? { tls: config.tls } : {}) };
+}
 
 export class Backend {
   readonly name: string;
   readonly config: BackendConfig;
   private stateValue: BackendState = "unknown";
   private reason = "not probed yet";
-  private readonly base: grpc.Client;
-  private readonly byAgent = new Map<string, grpc.Client>();
+  private readonly client: GrpcClient;
   private readonly listeners: StateListener[] = [];
   private closed = false;
 
   constructor(config: BackendConfig) {
     this.name = config.name;
     this.config = config;
-    this.base = this.makeClient(undefined);
+    this.client = new GrpcClient(dialer(dialTarget(config)), CLIENT_OPTIONS);
   }
 
   get state(): BackendState {
@@ -69,6 +107,11 @@ export class Backend {
     return `${this.name} (${this.config.endpoint.text})`;
   }
 
+  /** Sessions, streams and queued calls of this backend's client (leak checks). */
+  transportStats(): ReturnType<GrpcClient["stats"]> {
+    return this.client.stats();
+  }
+
   onStateChange(listener: StateListener): void {
     this.listeners.push(listener);
   }
@@ -76,29 +119,9 @@ export class Backend {
   setState(state: BackendState, reason: string): void {
     this.reason = reason;
     if (state === this.stateValue) return;
-    // Per-user-agent channels keep their own reconnect backoff; start them afresh when the
-    // backend is reachable again rather than fail calls until their backoff expires.
     const previous = this.stateValue;
-    if (state === "up" && previous === "down") this.dropAgentChannels();
     this.stateValue = state;
     for (const l of this.listeners) l(this, state, reason, previous);
-  }
-
-  private makeClient(userAgent: string | undefined): grpc.Client {
-    return new grpc.Client(this.config.endpoint.target, channelCredentials(this.config), {
-      ...channelOptions(userAgent),
-      ...tlsNameOverride(this.config),
-    });
-  }
-
-  private clientFor(userAgent: string | undefined): grpc.Client {
-    if (!userAgent) return this.base;
-    const existing = this.byAgent.get(userAgent);
-    if (existing) return existing;
-    if (this.byAgent.size >= MAX_USER_AGENT_CHANNELS) return this.base;
-    const client = this.makeClient(userAgent);
-    this.byAgent.set(userAgent, client);
-    return client;
   }
 
   unavailable(detail: string, cause?: unknown): UnavailableError {
@@ -111,80 +134,56 @@ export class Backend {
     if (this.stateValue === "down") throw this.unavailable(this.reason);
   }
 
-  private callOptions(o: BackendCallOptions): grpc.CallOptions {
-    const opts: grpc.CallOptions = {};
-    if (o.parent) opts.parent = o.parent;
-    if (o.timeoutMs !== undefined) opts.deadline = Date.now() + o.timeoutMs;
-    return opts;
+  private callOptions(o: BackendCallOptions): CallOptions {
+    return {
+      ...(o.parent ? { metadata: o.parent.metadata, scope: o.parent.scope } : {}),
+      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+      ...(o.skipFailFast ? { connectNow: true } : {}),
+    };
   }
 
-  /** Maps a non-OK status: UNAVAILABLE names this backend and marks it down; others stay verbatim. */
-  private statusError(st: grpc.StatusObject): Error {
-    if (st.code === grpc.status.UNAVAILABLE) {
-      this.setState("down", st.details);
-      return this.unavailable(st.details);
+  /**
+   * The error a failed call surfaces: UNAVAILABLE names this backend and marks it down; the
+   * backend's own statuses stay verbatim; what the transport decided (deadline, reset, limit) names
+   * the backend.
+   */
+  private callError(e: CallError): Error {
+    if (e.code === Status.UNAVAILABLE) {
+      this.setState("down", e.details);
+      return this.unavailable(e.details, e);
     }
-    return new BackendStatusError(this.name, st.code, st.details, st.metadata);
+    if (e.fromPeer) return new BackendStatusError(this.name, e.code, e.details, e.metadata);
+    return new ShimError(e.code, `backend ${this.label}: ${e.details}`, { cause: e });
   }
 
-  /** One unary call with raw bytes; completes from the `status` event so trailers are kept. */
+  /** One unary call with raw bytes. */
   unary(path: string, request: Buffer, o: BackendCallOptions = {}): Promise<UnaryReply> {
-    try {
-      if (!o.skipFailFast) this.assertUsable();
-    } catch (err) {
-      return Promise.reject(err);
-    }
     return new Promise<UnaryReply>((resolve, reject) => {
-      let message: Buffer | undefined;
-      let header: grpc.Metadata | undefined;
-      const call = this.clientFor(o.userAgent).makeUnaryRequest<Buffer, Buffer>(
-        path,
-        identity,
-        identity,
-        request,
-        o.metadata ?? new grpc.Metadata(),
-        this.callOptions(o),
-        (err, value) => {
-          if (!err) message = value;
-        },
+      if (!o.skipFailFast) {
+        try {
+          this.assertUsable();
+        } catch (err) {
+          return reject(err);
+        }
+      }
+      this.client.unaryCall(path, request, this.callOptions(o), resolve as (r: UnaryResult) => void, (e) =>
+        reject(this.callError(e)),
       );
-      call.on("metadata", (md: grpc.Metadata) => {
-        header = md;
-      });
-      call.on("status", (st: grpc.StatusObject) => {
-        if (st.code === grpc.status.OK) resolve({ message: message ?? EMPTY, header, trailer: st.metadata });
-        else reject(this.statusError(st));
-      });
     });
   }
 
-  /** A server-streaming call with raw bytes; errors arrive as the stream's `error` (mapped like unary). */
-  serverStream(path: string, request: Buffer, o: BackendCallOptions = {}): grpc.ClientReadableStream<Buffer> {
+  /** A server-streaming call with raw bytes; throws at once (fail fast) when the backend is down. */
+  serverStream(path: string, request: Buffer, o: BackendCallOptions, sink: BackendStreamSink): StreamCall {
     this.assertUsable();
-    const stream = this.clientFor(o.userAgent).makeServerStreamRequest<Buffer, Buffer>(
-      path,
-      identity,
-      identity,
-      request,
-      o.metadata ?? new grpc.Metadata(),
-      this.callOptions(o),
-    );
-    return stream;
-  }
-
-  /** The error a failed stream should surface, with the same mapping as unary calls. */
-  streamError(err: grpc.ServiceError): Error {
-    return this.statusError({ code: err.code, details: err.details, metadata: err.metadata });
-  }
-
-  private dropAgentChannels(): void {
-    for (const c of this.byAgent.values()) c.close();
-    this.byAgent.clear();
+    return this.client.serverStream(path, request, this.callOptions(o), {
+      onHeaders: () => sink.onHeaders?.(),
+      onMessage: (m) => sink.onMessage(m),
+      onEnd: (e) => sink.onEnd(e ? this.callError(e) : undefined),
+    });
   }
 
   close(): void {
     this.closed = true;
-    this.base.close();
-    this.dropAgentChannels();
+    this.client.close();
   }
 }

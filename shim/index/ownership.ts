@@ -15,13 +15,13 @@
 //  - Single-threaded JS: no locking; every method leaves the maps consistent before awaiting.
 //  - Cost: one map slot per container pointing at its sandbox's shared group (no per-container
 //    object or sandbox-ID copy); forgetSandbox visits that sandbox's containers only.
-import { status } from "@grpc/grpc-js";
 import type { Backend } from "../backends/backend.js";
 import { BackendStatusError, UnavailableError } from "../errors.js";
 import { findLast, forEachRepeated, readString, type Span } from "../wire/reader.js";
 import { stringField } from "../wire/writer.js";
 import { CONTAINER, LIST_ITEMS, POD_SANDBOX, POD_SANDBOX_STATUS_RESPONSE } from "../wire/fields.js";
-import { PATHS } from "../routing/methods.js";
+import { PATHS } from "../cri/methods.js";
+import { Status } from "../transport/status.js";
 
 export interface IndexSizes {
   sandboxes: number;
@@ -186,7 +186,7 @@ export class OwnershipIndex {
           const reply = await b.unary(path, request, { timeoutMs: b.config.timeoutMs });
           return { b, reply: reply.message };
         } catch (err) {
-          if (!(err instanceof BackendStatusError && err.code === status.NOT_FOUND)) {
+          if (!(err instanceof BackendStatusError && err.code === Status.NOT_FOUND)) {
             unreachable.push(`${b.label}: ${err instanceof Error ? err.message : String(err)}`);
           }
           return undefined;

@@ -1,17 +1,18 @@
-// What a routing strategy gets: the call (raw request bytes, the server call for deadline,
-// cancellation and metadata) and the shim's services. Strategies set `backend` for logs/metrics.
+// What a routing strategy gets: the call (raw request bytes, the caller's metadata to relay, its
+// deadline and cancellation) and the shim's services. Strategies set `backend` for logs/metrics.
 import type { EventEmitter } from "node:events";
-import type * as grpc from "@grpc/grpc-js";
-import type { Backend, UnaryReply } from "../backends/backend.js";
+import type { IncomingHttpHeaders } from "node:http2";
+import type { Backend, ParentCall, UnaryReply } from "../backends/backend.js";
 import type { HealthMonitor } from "../backends/health.js";
 import type { BackendSet } from "../backends/set.js";
 import type { ShimConfig } from "../config/types.js";
+import type { CriMethod } from "../cri/methods.js";
 import type { OwnershipIndex } from "../index/ownership.js";
 import type { Logger } from "../log.js";
-import type { ShimMetrics } from "../metrics.js";
+import type { ShimMetrics } from "../metrics/metrics.js";
+import type { LastKnownGood } from "../state/last-known-good.js";
+import type { CallScope } from "../transport/scope.js";
 import type { ImageCredentials } from "./image-credentials.js";
-import type { LastKnownGood } from "./last-known-good.js";
-import type { CriMethod } from "./methods.js";
 
 /** Events the shim emits for long-lived streams: a backend came back; the shim is shutting down. */
 export interface ShimEvents {
@@ -33,26 +34,39 @@ export interface ShimServices {
   events: ShimEvents & EventEmitter;
 }
 
-interface CallBase {
+/** The served call; as a ParentCall its metadata, deadline and cancellation pass to backend calls. */
+export interface UnaryCtx extends ParentCall {
   method: CriMethod;
   /** "/runtime.v1.RuntimeService/Version" */
   path: string;
   request: Buffer;
-  userAgent: string | undefined;
   /** Who served the call: a backend name, "*" for a fan-out, "shim" for local answers. */
   backend: string;
 }
 
-export interface UnaryCtx extends CallBase {
-  call: grpc.ServerUnaryCall<Buffer, Buffer>;
+/** Where a streaming strategy writes its messages. */
+export interface StreamOut {
+  /** false: the caller's window is full; wait for onDrain before writing more. */
+  write(message: Buffer): boolean;
+  onDrain(listener: () => void): void;
 }
 
-export interface StreamCtx extends CallBase {
-  call: grpc.ServerWritableStream<Buffer, Buffer>;
+export interface StreamCtx extends UnaryCtx {
+  out: StreamOut;
 }
 
-export type UnaryStrategy = (ctx: UnaryCtx, s: ShimServices) => Promise<UnaryReply>;
-/** Writes messages to ctx.call; resolves to end the stream OK, rejects to end it with a status. */
+/**
+ * A unary answer. `message` may be parts that the transport writes behind one message prefix
+ * (merged lists: no copy). Headers and trailers are a backend's, relayed; absent for the shim's own.
+ */
+export interface Reply {
+  message: Buffer | readonly Buffer[];
+  headers?: IncomingHttpHeaders;
+  trailers?: IncomingHttpHeaders;
+}
+
+export type UnaryStrategy = (ctx: UnaryCtx, s: ShimServices) => Promise<Reply>;
+/** Writes messages to ctx.out; resolves to end the stream OK, rejects to end it with a status. */
 export type StreamStrategy = (ctx: StreamCtx, s: ShimServices) => Promise<void>;
 
 /** `strategy` names the row in docs and the routing-table test. */
@@ -60,3 +74,5 @@ export type Route = { strategy: string; unary: UnaryStrategy } | { strategy: str
 
 export const LOCAL = "shim";
 export const FAN_OUT = "*";
+
+export type { UnaryReply, CallScope };

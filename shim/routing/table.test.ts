@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import protobuf from "protobufjs";
 import { PROTO_PATH } from "../../test/harness/cri-client.js";
 import { MERGEABLE_LIST_RESPONSES } from "../wire/merge.js";
-import { CRI_METHODS, METHODS } from "./methods.js";
+import { CRI_METHODS, METHODS } from "../cri/methods.js";
 import { ROUTES } from "./table.js";
 
 const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });

@@ -1,7 +1,7 @@
 // The routing table: one row per CRI method. Typed as Record<CriMethod, Route>, so a method
 // without a row does not compile; shim/routing/table.test.ts checks the rows against proto/.
 import type { Route } from "./context.js";
-import type { CriMethod } from "./methods.js";
+import type { CriMethod } from "../cri/methods.js";
 import { LIST_FILTER } from "../wire/fields.js";
 import { byContainer, byPodSandbox, forgetContainer, forgetSandbox } from "./strategies/by-owner.js";
 import { restorePod, runPodSandbox } from "./strategies/by-handler.js";
@@ -10,8 +10,8 @@ import { byImageHandler, byListImagesHandler, pullImage } from "./strategies/by-
 import { fanOutList, type OwnerFilter } from "./strategies/fan-out.js";
 import { status } from "./strategies/status.js";
 import { toDefault, toEveryBackend, version } from "./strategies/simple.js";
-import { fanOutStream, streamImages } from "../streams/fan-out-stream.js";
-import { containerEvents } from "../streams/events.js";
+import { fanOutStream, streamImages } from "./strategies/fan-out-stream.js";
+import { containerEvents } from "./strategies/events.js";
 
 const sandboxIdFilter: OwnerFilter[] = [{ path: LIST_FILTER.id, kind: "sandbox" }];
 const containerFilters: OwnerFilter[] = [

@@ -1,7 +1,7 @@
 // Readiness and draining: calls before ready or after shutdown began are refused with UNAVAILABLE;
 // in-flight calls are counted so shutdown can wait for them (bounded).
-import { status } from "@grpc/grpc-js";
 import type { GrpcStatusLike } from "../errors.js";
+import { Status } from "../transport/status.js";
 
 export class CallGate {
   private ready = false;
@@ -23,9 +23,9 @@ export class CallGate {
 
   /** Undefined when the call may proceed; else the status to answer with. */
   refusal(): GrpcStatusLike | undefined {
-    if (this.draining) return { code: status.UNAVAILABLE, details: "hydra-shim is shutting down" };
+    if (this.draining) return { code: Status.UNAVAILABLE, details: "hydra-shim is shutting down" };
     if (!this.ready)
-      return { code: status.UNAVAILABLE, details: "hydra-shim is starting (probing backends)" };
+      return { code: Status.UNAVAILABLE, details: "hydra-shim is starting (probing backends)" };
     return undefined;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LastKnownGood } from "../routing/last-known-good.js";
+import { LastKnownGood } from "./last-known-good.js";
 import { AnswerSaver } from "./answer-saver.js";
 
 describe("AnswerSaver", () => {

@@ -3,7 +3,7 @@
 // restart); stats answers change on every call and would only add writes. Writes never overlap. A failed write is reported once per distinct error
 // (a full or read-only disk must not flood the log) and retried at the next tick.
 import type { BackendConfig } from "../config/types.js";
-import { LastKnownGood } from "../routing/last-known-good.js";
+import { LastKnownGood } from "./last-known-good.js";
 import { writeAnswers } from "./last-known-good-file.js";
 
 const SAVED_METHODS: ReadonlySet<string> = new Set(["ListPodSandbox", "ListContainers"]);

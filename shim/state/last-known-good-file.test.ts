@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backendConfigs } from "../../test/fakes/backend-configs.js";
-import type { SavedAnswer } from "../routing/last-known-good.js";
+import type { SavedAnswer } from "./last-known-good.js";
 import {
   LAST_KNOWN_GOOD_FILE,
   parseAnswers,

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import type { BackendConfig } from "../config/types.js";
-import type { SavedAnswer } from "../routing/last-known-good.js";
+import type { SavedAnswer } from "./last-known-good.js";
 
 export const LAST_KNOWN_GOOD_FILE = "last-known-good.json";
 const FORMAT = 1;

@@ -29,8 +29,11 @@ export interface ListPart {
   bytes: Buffer;
 }
 
-/** Concatenates list answers; refuses (RESOURCE_EXHAUSTED) above `capBytes`, naming each part's size. */
-export function concatLists(what: string, parts: readonly ListPart[], capBytes: number): Buffer {
+/**
+ * The merged answer as its parts, in order, for the transport to write behind one message prefix
+ * (nothing is copied); refuses (RESOURCE_EXHAUSTED) above `capBytes`, naming each part's size.
+ */
+export function mergeLists(what: string, parts: readonly ListPart[], capBytes: number): Buffer[] {
   let total = 0;
   for (const p of parts) total += p.bytes.length;
   if (total > capBytes) {
@@ -40,11 +43,13 @@ export function concatLists(what: string, parts: readonly ListPart[], capBytes: 
         `narrow the request with a filter`,
     );
   }
-  if (parts.length === 1) return (parts[0] as ListPart).bytes;
-  return Buffer.concat(
-    parts.map((p) => p.bytes),
-    total,
-  );
+  return parts.map((p) => p.bytes);
+}
+
+/** mergeLists as one buffer: the bytes the caller receives. */
+export function concatLists(what: string, parts: readonly ListPart[], capBytes: number): Buffer {
+  const merged = mergeLists(what, parts, capBytes);
+  return merged.length === 1 ? (merged[0] as Buffer) : Buffer.concat(merged);
 }
 
 /** Appends StatusResponse.runtime_handlers entries; every other byte stays as it is. */

@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import fc from "fast-check";
 import protobuf from "protobufjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CRI_METHODS, METHODS, methodPath, type CriMethod } from "../../shim/routing/methods.js";
+import { CRI_METHODS, METHODS, methodPath, type CriMethod } from "../../shim/cri/methods.js";
 import { checkWellFormed } from "../../shim/wire/reader.js";
 import { startContainerd, type ContainerdInstance } from "../harness/containerd.js";
 import { spawnShim, type SpawnedShim } from "../harness/shim.js";

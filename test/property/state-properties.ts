@@ -2,7 +2,7 @@
 // at start from a disk it does not control the history of: any text gives answers or reasons,
 // never an exception; what the shim writes reads back byte for byte.
 import fc from "fast-check";
-import type { SavedAnswer } from "../../shim/routing/last-known-good.js";
+import type { SavedAnswer } from "../../shim/state/last-known-good.js";
 import { parseAnswers, renderAnswers } from "../../shim/state/last-known-good-file.js";
 import { backendConfigs } from "../fakes/backend-configs.js";
 import { valueOrTyped } from "./outcome.js";

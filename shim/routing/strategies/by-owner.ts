@@ -2,7 +2,7 @@
 import type { Backend, UnaryReply } from "../../backends/backend.js";
 import { readString } from "../../wire/reader.js";
 import { ID_FIELD } from "../../wire/fields.js";
-import { rewriteStreamUrl } from "../../streams/url-rewrite.js";
+import { rewriteStreamUrl } from "../../wire/url-rewrite.js";
 import type { ShimServices, UnaryCtx, UnaryStrategy } from "../context.js";
 import { findOwner, forward, notFound, type OwnedKind } from "./forward.js";
 

@@ -13,7 +13,7 @@ import {
   IMAGE_STATUS_RESPONSE,
   PULL_IMAGE,
 } from "../../wire/fields.js";
-import { PATHS } from "../methods.js";
+import { PATHS } from "../../cri/methods.js";
 import type { ShimServices, UnaryCtx } from "../context.js";
 import { findOwner, forward, notFound, withBackendHandler } from "./forward.js";
 
@@ -38,7 +38,7 @@ export async function createContainer(ctx: UnaryCtx, s: ShimServices): Promise<U
 async function ensureImage(ctx: UnaryCtx, request: Buffer, owner: Backend, s: ShimServices): Promise<void> {
   const spec = readBytes(request, CREATE_CONTAINER.imageSpec);
   if (!spec) return; // the backend reports the missing image itself
-  const opts = { parent: ctx.call, userAgent: ctx.userAgent };
+  const opts = { parent: ctx };
   const status = await owner.unary(PATHS.ImageStatus, lenField(IMAGE_REQUEST.spec, spec), opts);
   if (readBytes(status.message, IMAGE_STATUS_RESPONSE.image)) return;
 

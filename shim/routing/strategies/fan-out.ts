@@ -4,11 +4,10 @@
 // last good answer for the same request up to the staleness bound (counted, logged once per
 // change); the call fails only when no backend contributed anything.
 import type { Backend } from "../../backends/backend.js";
-import type { UnaryReply } from "../../backends/backend.js";
 import { readString } from "../../wire/reader.js";
-import { concatLists, type ListPart } from "../../wire/merge.js";
-import { LastKnownGood } from "../last-known-good.js";
-import { FAN_OUT, type ShimServices, type UnaryCtx } from "../context.js";
+import { mergeLists, type ListPart } from "../../wire/merge.js";
+import { LastKnownGood } from "../../state/last-known-good.js";
+import { FAN_OUT, type Reply, type ShimServices, type UnaryCtx } from "../context.js";
 import { forward } from "./forward.js";
 
 /** A filter field that, when set, names the one backend to ask (if the index knows the owner). */
@@ -33,7 +32,7 @@ export function knownFilterOwner(
 }
 
 export function fanOutList(what: string, filters: readonly OwnerFilter[] = []) {
-  return async (ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> => {
+  return async (ctx: UnaryCtx, s: ShimServices): Promise<Reply> => {
     const owner = knownFilterOwner(ctx.request, filters, s);
     if (owner) return forward(ctx, owner);
     ctx.backend = FAN_OUT;
@@ -45,7 +44,7 @@ export function fanOutList(what: string, filters: readonly OwnerFilter[] = []) {
     // Nothing from anyone: answer with the first backend's (default's) own error rather than an empty list.
     if (present.length === 0)
       throw errors.find((e) => e !== undefined) ?? new Error(`no backend answered ${ctx.method}`);
-    return { message: concatLists(what, present, s.config().maxMergedBytes) };
+    return { message: mergeLists(what, present, s.config().maxMergedBytes) };
   };
 }
 
@@ -58,12 +57,7 @@ async function listOne(
   slot: number,
 ): Promise<ListPart | undefined> {
   try {
-    const reply = await b.unary(ctx.path, ctx.request, {
-      parent: ctx.call,
-      metadata: ctx.call.metadata,
-      userAgent: ctx.userAgent,
-      timeoutMs: b.config.timeoutMs,
-    });
+    const reply = await b.unary(ctx.path, ctx.request, { parent: ctx, timeoutMs: b.config.timeoutMs });
     s.lastKnownGood.remember(b.name, key, reply.message);
     if (s.lastKnownGood.markHealthy(b.name)) {
       s.log.info({ backend: b.name, method: ctx.method }, "backend answers lists again");

@@ -7,11 +7,7 @@ import { replaceStringAt } from "../../wire/writer.js";
 
 export function forward(ctx: UnaryCtx, backend: Backend, request: Buffer = ctx.request): Promise<UnaryReply> {
   ctx.backend = backend.name;
-  return backend.unary(ctx.path, request, {
-    parent: ctx.call,
-    metadata: ctx.call.metadata,
-    userAgent: ctx.userAgent,
-  });
+  return backend.unary(ctx.path, request, { parent: ctx });
 }
 
 /** The request with its runtime_handler at `path` replaced by the one `backend` knows (if present). */

@@ -1,8 +1,8 @@
 // The small strategies: answered by the shim (Version), by the default backend, or by every backend.
-import * as grpc from "@grpc/grpc-js";
 import type { UnaryReply } from "../../backends/backend.js";
 import { CRI_API_VERSION, CRI_VERSION, SHIM_RUNTIME_NAME, SHIM_VERSION } from "../../constants.js";
 import { ShimError } from "../../errors.js";
+import { Status, type StatusCode } from "../../transport/status.js";
 import { encodeStrings } from "../../wire/writer.js";
 import { VERSION_RESPONSE } from "../../wire/fields.js";
 import { FAN_OUT, LOCAL, type ShimServices, type UnaryCtx } from "../context.js";
@@ -31,21 +31,15 @@ export function toDefault(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> {
 export async function toEveryBackend(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> {
   const backends = s.backends.all();
   const results = await Promise.allSettled(
-    backends.map((b) =>
-      b.unary(ctx.path, ctx.request, {
-        parent: ctx.call,
-        metadata: ctx.call.metadata,
-        userAgent: ctx.userAgent,
-      }),
-    ),
+    backends.map((b) => b.unary(ctx.path, ctx.request, { parent: ctx })),
   );
   ctx.backend = FAN_OUT;
   const failures: string[] = [];
-  let code: grpc.status | undefined;
+  let code: StatusCode | undefined;
   results.forEach((r, i) => {
     if (r.status === "fulfilled") return;
     const err = r.reason as Error;
-    code ??= err instanceof ShimError ? err.code : grpc.status.INTERNAL;
+    code ??= err instanceof ShimError ? err.code : Status.INTERNAL;
     failures.push(`${(backends[i] as { name: string }).name}: ${err.message}`);
   });
   if (code !== undefined) throw new ShimError(code, `${ctx.method} failed on ${failures.join("; ")}`);

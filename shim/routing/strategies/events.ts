@@ -4,11 +4,11 @@
 // does, the client stream ends with UNIMPLEMENTED so the kubelet falls back to its generic PLEG
 // instead of waiting for events that never come. Otherwise the client stream ends when the client
 // cancels or the shim shuts down.
-import { status } from "@grpc/grpc-js";
-import { ShimError } from "../errors.js";
-import { EVENTS_RESUBSCRIBE_MAX_MS, EVENTS_RESUBSCRIBE_MIN_MS } from "../constants.js";
-import type { Backend } from "../backends/backend.js";
-import { FAN_OUT, type ShimServices, type StreamCtx } from "../routing/context.js";
+import { ShimError } from "../../errors.js";
+import { EVENTS_RESUBSCRIBE_MAX_MS, EVENTS_RESUBSCRIBE_MIN_MS } from "../../constants.js";
+import type { Backend } from "../../backends/backend.js";
+import { Status } from "../../transport/status.js";
+import { FAN_OUT, type ShimServices, type StreamCtx } from "../context.js";
 import { pipeBackendStream } from "./pipe.js";
 
 interface Subscription {
@@ -21,7 +21,7 @@ interface Subscription {
 }
 
 const isUnimplemented = (err: Error): boolean =>
-  err instanceof ShimError && err.code === status.UNIMPLEMENTED;
+  err instanceof ShimError && err.code === Status.UNIMPLEMENTED;
 
 export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> {
   ctx.backend = FAN_OUT;
@@ -43,35 +43,27 @@ export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> 
       if (sub.timer) clearTimeout(sub.timer);
       sub.timer = undefined;
       sub.cancel?.();
-      try {
-        // No parent: this subscription outlives nothing but the client stream, cancelled below.
-        const from = b.serverStream(ctx.path, ctx.request, {
-          metadata: ctx.call.metadata,
-          userAgent: ctx.userAgent,
-        });
-        sub.cancel = () => from.cancel();
-        from.on("metadata", () => {
-          sub.backoffMs = EVENTS_RESUBSCRIBE_MIN_MS;
-        });
-        void pipeBackendStream(b, from, ctx.call).then((end) => {
-          if (closed || generation !== sub.generation) return;
-          sub.cancel = undefined;
-          if (!end.ok && isUnimplemented(end.error)) {
-            sub.unsupported = true;
-            s.log.info({ backend: b.name }, "backend does not serve GetContainerEvents; leaving it out");
-            const all = [...subs.values()];
-            if (all.length === s.backends.all().length && all.every((x) => x.unsupported)) close(end.error);
-            return;
-          }
-          s.log.info(
-            { backend: b.name, err: end.ok ? undefined : end.error.message },
-            "container events stream from backend ended; re-subscribing",
-          );
-          schedule(b, sub);
-        });
-      } catch {
+      // The caller's metadata, deadline and cancellation apply to every subscription.
+      const pipe = pipeBackendStream(b, ctx.path, ctx.request, ctx.out, { parent: ctx }, () => {
+        sub.backoffMs = EVENTS_RESUBSCRIBE_MIN_MS;
+      });
+      sub.cancel = () => pipe.cancel();
+      void pipe.ended.then((end) => {
+        if (closed || generation !== sub.generation) return;
+        sub.cancel = undefined;
+        if (!end.ok && isUnimplemented(end.error)) {
+          sub.unsupported = true;
+          s.log.info({ backend: b.name }, "backend does not serve GetContainerEvents; leaving it out");
+          const all = [...subs.values()];
+          if (all.length === s.backends.all().length && all.every((x) => x.unsupported)) close(end.error);
+          return;
+        }
+        s.log.info(
+          { backend: b.name, err: end.ok ? undefined : end.error.message },
+          "container events stream from backend ended; re-subscribing",
+        );
         schedule(b, sub);
-      }
+      });
     };
 
     const onBackendUp = (b: Backend): void => {
@@ -95,8 +87,8 @@ export function containerEvents(ctx: StreamCtx, s: ShimServices): Promise<void> 
 
     s.events.on("backend-up", onBackendUp);
     s.events.on("shutdown", end);
-    ctx.call.on("cancelled", end);
-    ctx.call.on("close", end);
+    // The caller went away (or its deadline passed): stop every subscription.
+    if (!ctx.scope.link({ cancel: end })) return end();
     for (const b of s.backends.all()) subscribe(b);
   });
 }

@@ -2,25 +2,16 @@
 // (each message is a page of the same list type, so the client's concatenation is the merge).
 // A filter naming a known owner asks only that backend. A failing backend is skipped and logged;
 // the stream fails only when every backend failed.
-import type { Backend } from "../backends/backend.js";
-import { FAN_OUT, type ShimServices, type StreamCtx } from "../routing/context.js";
-import { knownFilterOwner, type OwnerFilter } from "../routing/strategies/fan-out.js";
-import { withBackendHandler } from "../routing/strategies/forward.js";
-import { readString } from "../wire/reader.js";
-import { LIST_FILTER } from "../wire/fields.js";
+import type { Backend } from "../../backends/backend.js";
+import { readString } from "../../wire/reader.js";
+import { LIST_FILTER } from "../../wire/fields.js";
+import { FAN_OUT, type ShimServices, type StreamCtx } from "../context.js";
+import { knownFilterOwner, type OwnerFilter } from "./fan-out.js";
+import { withBackendHandler } from "./forward.js";
 import { pipeBackendStream, type PipeEnd } from "./pipe.js";
 
-async function relayOne(ctx: StreamCtx, b: Backend, request: Buffer = ctx.request): Promise<PipeEnd> {
-  try {
-    const from = b.serverStream(ctx.path, request, {
-      parent: ctx.call,
-      metadata: ctx.call.metadata,
-      userAgent: ctx.userAgent,
-    });
-    return await pipeBackendStream(b, from, ctx.call);
-  } catch (err) {
-    return { ok: false, error: err instanceof Error ? err : new Error(String(err)) };
-  }
+function relayOne(ctx: StreamCtx, b: Backend, request: Buffer = ctx.request): Promise<PipeEnd> {
+  return pipeBackendStream(b, ctx.path, request, ctx.out, { parent: ctx }).ended;
 }
 
 /** StreamImages: like ListImages, the filter's runtime handler or default; one backend. */

@@ -1,10 +1,12 @@
 // prom-client metrics on their own registry, served on /metrics when metrics.listen is set
-// (off by default; 127.0.0.1 when only a port is given). Children are cached per method and
-// label so the hot path does two Map lookups per observation and builds no key.
+// (off by default; 127.0.0.1 when only a port is given; this module is loaded only then). Children
+// are cached per method and label so the hot path does two Map lookups per observation and builds
+// no key.
 import { createServer, type Server } from "node:http";
 import { once } from "node:events";
 import * as client from "prom-client";
-import type { IndexSizes } from "./index/ownership.js";
+import type { IndexSizes } from "../index/ownership.js";
+import type { ShimMetrics } from "./metrics.js";
 
 const PREFIX = "hydra_shim_";
 /** Seconds; from 100 µs (local Status) to 2 min (image pulls). */
@@ -12,7 +14,8 @@ const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2, 10, 60, 120,
 ];
 
-export class ShimMetrics {
+export class PrometheusMetrics implements ShimMetrics {
+  readonly enabled = true;
   readonly registry = new client.Registry();
   private readonly requestSeconds: client.Histogram<"method" | "backend">;
   private readonly errors: client.Counter<"method" | "code">;
@@ -107,7 +110,7 @@ function bound<T>(cache: Map<string, Map<string, T>>, a: string, b: string, make
 
 /** Serves GET /metrics; resolves once listening. */
 export async function startMetricsServer(
-  metrics: ShimMetrics,
+  metrics: PrometheusMetrics,
   listen: { host: string; port: number },
 ): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {

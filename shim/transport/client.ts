@@ -1,0 +1,544 @@
+// The client side of the transport: one long-lived HTTP/2 session per backend, gRPC calls with raw
+// message bytes on it. Calls beyond the backend's SETTINGS_MAX_CONCURRENT_STREAMS wait in a queue.
+// A session that fails to connect is retried with a doubling backoff; one that gets GOAWAY or loses
+// its socket is retired (its calls in flight end UNAVAILABLE, new calls go to a new session). A
+// stream the backend refused (REFUSED_STREAM: never processed) is retried once.
+//
+// API (what the rest of the shim uses): unary(path, bytes, options) → {message, headers, trailers}
+// or a CallError; serverStream(path, bytes, options, sink) → a call to pause, resume or cancel.
+import http2, {
+  constants,
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from "node:http2";
+import type { Dialer } from "./dial.js";
+import { formatTimeout } from "./deadline.js";
+import { framedChunks, MessageReader, type MessageSink } from "./framing.js";
+import { GRPC_CONTENT_TYPE, statusMetadata, type Metadata } from "./headers.js";
+import { CANCEL_DETAILS, type CallScope, type Cancelable, type CancelCode } from "./scope.js";
+import {
+  decodeMessage,
+  parseStatus,
+  Status,
+  statusFromHttp,
+  statusFromRstCode,
+  type StatusCode,
+} from "./status.js";
+
+export interface ClientOptions {
+  maxMessageBytes: number;
+  /** Receive window of every stream and of the connection: big lists arrive without stalls. */
+  windowBytes: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  /** The user-agent of calls that relay none (health probes, index rebuilds). */
+  userAgent: string;
+  /** Node's per-session memory cap (MB): above it new streams are refused; 16 MiB messages need room. */
+  maxSessionMemoryMb: number;
+}
+
+export interface CallOptions {
+  /** Request metadata (relayed from the caller): no pseudo-headers, no hop-by-hop headers. */
+  metadata?: Metadata;
+  /** The served call whose deadline and cancellation this call inherits. */
+  scope?: CallScope;
+  /** A limit of this call's own, on top of the scope's deadline. */
+  timeoutMs?: number;
+  /** Ignore the reconnect backoff (the health probe has its own schedule). */
+  connectNow?: boolean;
+}
+
+export interface UnaryResult {
+  message: Buffer;
+  /** The backend's response headers and trailers, as received. */
+  headers: IncomingHttpHeaders;
+  trailers: IncomingHttpHeaders;
+}
+
+/** Receives a server stream's messages and its end. */
+export interface StreamSink {
+  onHeaders?(headers: IncomingHttpHeaders): void;
+  onMessage(message: Buffer): void;
+  /** undefined: ended with OK. */
+  onEnd(error: CallError | undefined): void;
+}
+
+export interface StreamCall {
+  pause(): void;
+  resume(): void;
+  cancel(): void;
+}
+
+/** A call that did not end OK: the backend's status (fromPeer) or one the transport decided. */
+export class CallError extends Error {
+  constructor(
+    readonly code: StatusCode,
+    readonly details: string,
+    readonly metadata: Metadata | undefined,
+    /** True when the backend itself answered with this status. */
+    readonly fromPeer: boolean,
+  ) {
+    super(details);
+    this.name = "CallError";
+  }
+}
+
+/** Before the backend's SETTINGS arrive: the minimum RFC 9113 recommends a server to allow. */
+const INITIAL_STREAM_LIMIT = 100;
+
+interface Outcome {
+  code: StatusCode;
+  details: string;
+  metadata?: Metadata | undefined;
+  fromPeer: boolean;
+}
+
+/** One HTTP/2 session to the backend and how many streams it carries. */
+class Connection {
+  readonly session: ClientHttp2Session;
+  active = 0;
+  limit = INITIAL_STREAM_LIMIT;
+  usable = true;
+  connected = false;
+  /** Why it can no longer carry calls (GOAWAY, socket error or close). */
+  lost: string | undefined;
+
+  constructor(
+    private readonly client: GrpcClient,
+    dial: Dialer,
+    o: ClientOptions,
+  ) {
+    const session = http2.connect(dial.authority, {
+      createConnection: () => dial.connect(),
+      settings: { enablePush: false, initialWindowSize: o.windowBytes },
+      maxSessionMemory: o.maxSessionMemoryMb,
+    });
+    this.session = session;
+    session.on("connect", () => {
+      this.connected = true;
+      session.setLocalWindowSize(o.windowBytes);
+      client.connected();
+    });
+    session.on("remoteSettings", (s) => {
+      this.limit = s.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;
+      client.pump();
+    });
+    session.on("goaway", (code: number) => this.retire(`backend sent GOAWAY (HTTP/2 error code ${code})`));
+    session.on("error", (err: Error) => {
+      if (!this.connected) client.connectFailed(err.message);
+      this.retire(err.message);
+    });
+    session.on("close", () => {
+      this.retire("connection closed");
+      client.forget(this);
+    });
+  }
+
+  /** No new calls; the session closes once its calls are done. */
+  retire(reason: string): void {
+    this.lost ??= reason;
+    if (!this.usable) return;
+    this.usable = false;
+    this.client.retired(this);
+    if (this.active === 0 && !this.session.closed) this.session.close();
+  }
+}
+
+export class GrpcClient {
+  private current: Connection | undefined;
+  private readonly connections = new Set<Connection>();
+  private readonly queue: ClientCall[] = [];
+  private backoffMs: number;
+  private retryAt = 0;
+  private lastFailure = "";
+  private closed = false;
+
+  constructor(
+    private readonly dial: Dialer,
+    readonly options: ClientOptions,
+  ) {
+    this.backoffMs = options.backoffInitialMs;
+  }
+
+  unary(path: string, request: Buffer, o: CallOptions = {}): Promise<UnaryResult> {
+    return new Promise<UnaryResult>((resolve, reject) => this.unaryCall(path, request, o, resolve, reject));
+  }
+
+  /** unary() without its promise, for a caller that wraps the outcome in its own. */
+  unaryCall(
+    path: string,
+    request: Buffer,
+    o: CallOptions,
+    resolve: (r: UnaryResult) => void,
+    reject: (e: CallError) => void,
+  ): void {
+    new UnaryCall(this, path, request, o, resolve, reject).start();
+  }
+
+  serverStream(path: string, request: Buffer, o: CallOptions, sink: StreamSink): StreamCall {
+    const call = new ServerStreamCall(this, path, request, o, sink);
+    call.start();
+    return call;
+  }
+
+  /** Sessions alive (current and retiring), streams open on them, calls queued: for leak checks. */
+  stats(): { sessions: number; streams: number; queued: number } {
+    let streams = 0;
+    for (const c of this.connections) streams += c.active;
+    return { sessions: this.connections.size, streams, queued: this.queue.filter((c) => !c.done).length };
+  }
+
+  /** Fails queued calls; sessions close once their calls are done (`force`: at once). */
+  close(force = false): void {
+    this.closed = true;
+    for (const call of this.queue.splice(0)) call.fail(Status.UNAVAILABLE, "client closed");
+    for (const c of this.connections) {
+      c.retire("client closed");
+      if (force) c.session.destroy();
+    }
+  }
+
+  /** Starts `call` on the current session (made if needed), or queues it while the session is full. */
+  dispatch(call: ClientCall): void {
+    if (this.closed) return call.fail(Status.UNAVAILABLE, "client closed");
+    let conn = this.current;
+    if (!conn) {
+      const wait = this.retryAt - Date.now();
+      if (wait > 0 && !call.connectNow) {
+        return call.fail(Status.UNAVAILABLE, `${this.lastFailure} (reconnecting in ${wait} ms)`);
+      }
+      conn = new Connection(this, this.dial, this.options);
+      this.current = conn;
+      this.connections.add(conn);
+    }
+    if (conn.active >= conn.limit) {
+      this.queue.push(call);
+      return;
+    }
+    conn.active++;
+    call.open(conn);
+  }
+
+  /** Runs queued calls while the session has room. */
+  pump(): void {
+    while (this.queue.length > 0) {
+      const conn = this.current;
+      if (conn && conn.active >= conn.limit) return;
+      const call = this.queue.shift() as ClientCall;
+      if (!call.done) this.dispatch(call);
+    }
+  }
+
+  release(conn: Connection): void {
+    conn.active--;
+    if (!conn.usable && conn.active === 0 && !conn.session.closed) conn.session.close();
+    this.pump();
+  }
+
+  connected(): void {
+    this.backoffMs = this.options.backoffInitialMs;
+    this.retryAt = 0;
+  }
+
+  connectFailed(reason: string): void {
+    this.lastFailure = reason;
+    this.retryAt = Date.now() + this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, this.options.backoffMaxMs);
+  }
+
+  retired(conn: Connection): void {
+    if (this.current === conn) this.current = undefined;
+    // Calls waiting for this session's slots go to the next one.
+    queueMicrotask(() => this.pump());
+  }
+
+  forget(conn: Connection): void {
+    this.connections.delete(conn);
+  }
+}
+
+/** One call on the wire: headers, the framed request, then the response until the stream closes. */
+abstract class ClientCall implements Cancelable, MessageSink {
+  done = false;
+  readonly connectNow: boolean;
+  protected headers: IncomingHttpHeaders | undefined;
+  protected trailers: IncomingHttpHeaders | undefined;
+  private stream: ClientHttp2Stream | undefined;
+  private conn: Connection | undefined;
+  private local: Outcome | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private deadline = Infinity;
+  private ownDeadline = false;
+  private retried = false;
+  private received = false;
+  protected readonly reader: MessageReader;
+
+  constructor(
+    protected readonly client: GrpcClient,
+    private readonly path: string,
+    private readonly request: Buffer,
+    private readonly o: CallOptions,
+  ) {
+    this.connectNow = o.connectNow === true;
+    this.reader = new MessageReader(client.options.maxMessageBytes);
+  }
+
+  abstract onMessage(message: Buffer, compressed: boolean): void;
+  protected abstract settle(outcome: Outcome): void;
+  protected onResponseHeaders(_headers: IncomingHttpHeaders): void {}
+
+  start(): void {
+    const scope = this.o.scope;
+    if (scope && !scope.link(this)) {
+      const code = scope.cancelled as CancelCode;
+      return this.fail(code, CANCEL_DETAILS[code]);
+    }
+    const now = Date.now();
+    const inherited = scope?.deadline ?? Infinity;
+    const own = this.o.timeoutMs === undefined ? Infinity : now + this.o.timeoutMs;
+    this.deadline = Math.min(inherited, own);
+    this.ownDeadline = own < inherited;
+    if (this.deadline <= now)
+      return this.fail(Status.DEADLINE_EXCEEDED, CANCEL_DETAILS[Status.DEADLINE_EXCEEDED]);
+    if (this.ownDeadline) this.timer = setTimeout(() => this.cancel(Status.DEADLINE_EXCEEDED), own - now);
+    if (this.request.length > this.client.options.maxMessageBytes) {
+      return this.fail(
+        Status.RESOURCE_EXHAUSTED,
+        `request of ${this.request.length} bytes is over the ${this.client.options.maxMessageBytes}-byte limit`,
+      );
+    }
+    this.client.dispatch(this);
+  }
+
+  /** Called by the client once a stream slot is ours. */
+  open(conn: Connection): void {
+    this.conn = conn;
+    const headers: http2.OutgoingHttpHeaders = {
+      ":method": "POST",
+      ":path": this.path,
+      "content-type": GRPC_CONTENT_TYPE,
+      te: "trailers",
+      "user-agent": this.client.options.userAgent,
+      ...this.o.metadata,
+    };
+    // A caller's grpc-timeout is relayed as it came; a tighter limit of our own replaces it.
+    if (this.ownDeadline || (this.deadline !== Infinity && headers["grpc-timeout"] === undefined)) {
+      headers["grpc-timeout"] = formatTimeout(this.deadline - Date.now());
+    }
+    let stream: ClientHttp2Stream;
+    try {
+      stream = conn.session.request(headers, { endStream: false });
+    } catch (err) {
+      // The session went away between dispatch and here: the call never left, so try once more.
+      conn.retire((err as Error).message);
+      this.client.release(conn);
+      this.conn = undefined;
+      if (!this.retried) {
+        this.retried = true;
+        return this.client.dispatch(this);
+      }
+      return this.end({ code: Status.UNAVAILABLE, details: (err as Error).message, fromPeer: false });
+    }
+    this.stream = stream;
+    stream.on("response", (h: IncomingHttpHeaders) => {
+      this.headers = h;
+      this.onResponseHeaders(h);
+    });
+    stream.on("data", (chunk: Buffer) => {
+      this.received = true;
+      if (this.local) return;
+      const bad = this.reader.push(chunk, this);
+      if (bad) this.abort({ ...bad, details: `backend: ${bad.details}`, fromPeer: false });
+    });
+    stream.on("trailers", (t: IncomingHttpHeaders) => {
+      this.trailers = t;
+    });
+    stream.on("error", noop);
+    stream.on("close", () => this.closed());
+    const chunks = framedChunks(this.request);
+    for (let i = 0; i < chunks.length - 1; i++) stream.write(chunks[i]);
+    stream.end(chunks[chunks.length - 1]);
+  }
+
+  cancel(code: CancelCode = Status.CANCELLED): void {
+    this.abort({ code, details: CANCEL_DETAILS[code], fromPeer: false });
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  resume(): void {
+    this.stream?.resume();
+  }
+
+  /** Ends the call with `outcome` and resets its stream (if it has one yet). */
+  protected abort(outcome: Outcome): void {
+    if (this.done || this.local) return;
+    this.local = outcome;
+    if (this.stream) this.stream.close(constants.NGHTTP2_CANCEL);
+    else this.end(outcome);
+  }
+
+  /** Fails a call that never got a stream. */
+  fail(code: StatusCode, details: string): void {
+    this.end({ code, details, fromPeer: false });
+  }
+
+  private closed(): void {
+    const conn = this.conn as Connection;
+    this.conn = undefined;
+    this.client.release(conn);
+    const stream = this.stream as ClientHttp2Stream;
+    if (
+      stream.rstCode === constants.NGHTTP2_REFUSED_STREAM &&
+      !this.retried &&
+      !this.received &&
+      !this.local
+    ) {
+      this.retried = true;
+      this.stream = undefined;
+      this.headers = undefined;
+      return this.client.dispatch(this);
+    }
+    this.end(this.outcome(stream, conn));
+  }
+
+  private outcome(stream: ClientHttp2Stream, conn: Connection): Outcome {
+    if (this.local) return this.local;
+    const t = this.trailers ?? (this.headers?.["grpc-status"] !== undefined ? this.headers : undefined);
+    const code = parseStatus(t?.["grpc-status"]);
+    if (t && code !== undefined) {
+      if (code === Status.OK && this.reader.partial) {
+        return {
+          code: Status.INTERNAL,
+          details: `backend: ${this.reader.describePartial()}`,
+          fromPeer: false,
+        };
+      }
+      return { code, details: decodeMessage(t["grpc-message"]), metadata: statusMetadata(t), fromPeer: true };
+    }
+    const rst = stream.rstCode ?? 0;
+    if (rst === constants.NGHTTP2_REFUSED_STREAM) {
+      return {
+        code: Status.UNAVAILABLE,
+        details: "backend refused the stream (REFUSED_STREAM)",
+        fromPeer: false,
+      };
+    }
+    if (conn.lost !== undefined || conn.session.destroyed) {
+      return {
+        code: Status.UNAVAILABLE,
+        details: `connection lost: ${conn.lost ?? "session closed"}`,
+        fromPeer: false,
+      };
+    }
+    if (rst !== constants.NGHTTP2_NO_ERROR) {
+      return {
+        code: statusFromRstCode(rst),
+        details: `backend reset the stream (HTTP/2 error code ${rst})`,
+        fromPeer: false,
+      };
+    }
+    const http = Number(this.headers?.[":status"] ?? 0);
+    if (http !== 0 && http !== 200) {
+      return { code: statusFromHttp(http), details: `backend answered HTTP ${http}`, fromPeer: false };
+    }
+    return {
+      code: Status.INTERNAL,
+      details: "backend ended the stream without a gRPC status",
+      fromPeer: false,
+    };
+  }
+
+  private end(outcome: Outcome): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.o.scope?.unlink(this);
+    this.settle(outcome);
+  }
+}
+
+function noop(): void {}
+
+function toError(o: Outcome): CallError {
+  return new CallError(o.code, o.details, o.metadata, o.fromPeer);
+}
+
+class UnaryCall extends ClientCall {
+  private message: Buffer | undefined;
+  private extra = 0;
+
+  constructor(
+    client: GrpcClient,
+    path: string,
+    request: Buffer,
+    o: CallOptions,
+    private readonly resolve: (r: UnaryResult) => void,
+    private readonly reject: (e: CallError) => void,
+  ) {
+    super(client, path, request, o);
+  }
+
+  onMessage(message: Buffer, compressed: boolean): void {
+    if (compressed) {
+      this.abort({
+        code: Status.INTERNAL,
+        details: "backend sent a compressed message (none was asked for)",
+        fromPeer: false,
+      });
+    } else if (this.message === undefined) this.message = message;
+    else this.extra++;
+  }
+
+  protected settle(o: Outcome): void {
+    if (o.code !== Status.OK) return this.reject(toError(o));
+    if (this.message === undefined || this.extra > 0) {
+      const what = this.message === undefined ? "no message" : `${this.extra + 1} messages`;
+      return this.reject(
+        toError({
+          code: Status.INTERNAL,
+          details: `backend answered a unary call with ${what}`,
+          fromPeer: false,
+        }),
+      );
+    }
+    this.resolve({
+      message: this.message,
+      headers: this.headers ?? {},
+      trailers: this.trailers ?? this.headers ?? {},
+    });
+  }
+}
+
+class ServerStreamCall extends ClientCall implements StreamCall {
+  constructor(
+    client: GrpcClient,
+    path: string,
+    request: Buffer,
+    o: CallOptions,
+    private readonly sink: StreamSink,
+  ) {
+    super(client, path, request, o);
+  }
+
+  protected override onResponseHeaders(headers: IncomingHttpHeaders): void {
+    this.sink.onHeaders?.(headers);
+  }
+
+  onMessage(message: Buffer, compressed: boolean): void {
+    if (compressed) {
+      this.abort({
+        code: Status.INTERNAL,
+        details: "backend sent a compressed message (none was asked for)",
+        fromPeer: false,
+      });
+    } else this.sink.onMessage(message);
+  }
+
+  protected settle(o: Outcome): void {
+    this.sink.onEnd(o.code === Status.OK ? undefined : toError(o));
+  }
+}

@@ -1,0 +1,127 @@
+// gRPC message framing: every message is a 5-byte prefix (compressed flag, 4-byte big-endian
+// length) and its bytes. A message may span many DATA frames, or one DATA frame hold many.
+import { Status, type StatusCode } from "./status.js";
+
+export const PREFIX_BYTES = 5;
+/** Below this size a message and its prefix are copied into one buffer (one write, one DATA frame). */
+const COPY_BELOW_BYTES = 64 * 1024;
+
+/** The 5-byte prefix of an uncompressed message of `length` bytes. */
+export function messagePrefix(length: number): Buffer {
+  const b = Buffer.allocUnsafe(PREFIX_BYTES);
+  b[0] = 0;
+  b.writeUInt32BE(length, 1);
+  return b;
+}
+
+/**
+ * One framed message made of `parts` (a merged list: one prefix, then each part's bytes as they
+ * are), as the chunks to write. Small messages become one buffer; big ones are never copied.
+ */
+export function framedChunks(parts: Buffer | readonly Buffer[]): Buffer[] {
+  if (Buffer.isBuffer(parts)) {
+    if (parts.length >= COPY_BELOW_BYTES) return [messagePrefix(parts.length), parts];
+    const out = Buffer.allocUnsafe(PREFIX_BYTES + parts.length);
+    out[0] = 0;
+    out.writeUInt32BE(parts.length, 1);
+    parts.copy(out, PREFIX_BYTES);
+    return [out];
+  }
+  let length = 0;
+  for (const p of parts) length += p.length;
+  return [messagePrefix(length), ...parts];
+}
+
+export interface FrameError {
+  code: StatusCode;
+  details: string;
+}
+
+/** Receives the messages a MessageReader finds (the reader's owner, so no closure per call). */
+export interface MessageSink {
+  onMessage(message: Buffer, compressed: boolean): void;
+}
+
+/**
+ * Cuts a stream of DATA chunks into messages. A message inside one chunk is a view of that chunk
+ * (no copy); one spread over chunks is gathered into a buffer of its exact size.
+ */
+export class MessageReader {
+  private head: Buffer | undefined;
+  private headFilled = 0;
+  private body: Buffer | undefined;
+  private bodyFilled = 0;
+  private compressed = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** True while a message has begun but not ended (a stream ending now was cut short). */
+  get partial(): boolean {
+    return this.headFilled > 0 || this.body !== undefined;
+  }
+
+  /** Feeds one chunk; returns the first framing error (the stream is unusable after it). */
+  push(chunk: Buffer, sink: MessageSink): FrameError | undefined {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.body !== undefined) {
+        const n = Math.min(this.body.length - this.bodyFilled, end - pos);
+        chunk.copy(this.body, this.bodyFilled, pos, pos + n);
+        this.bodyFilled += n;
+        pos += n;
+        if (this.bodyFilled === this.body.length) {
+          const message = this.body;
+          this.body = undefined;
+          sink.onMessage(message, this.compressed);
+        }
+        continue;
+      }
+      let flag: number;
+      let length: number;
+      if (this.headFilled === 0 && end - pos >= PREFIX_BYTES) {
+        flag = chunk[pos] as number;
+        length = chunk.readUInt32BE(pos + 1);
+        pos += PREFIX_BYTES;
+      } else {
+        this.head ??= Buffer.allocUnsafe(PREFIX_BYTES);
+        const n = Math.min(PREFIX_BYTES - this.headFilled, end - pos);
+        chunk.copy(this.head, this.headFilled, pos, pos + n);
+        this.headFilled += n;
+        pos += n;
+        if (this.headFilled < PREFIX_BYTES) return undefined;
+        this.headFilled = 0;
+        flag = this.head[0] as number;
+        length = this.head.readUInt32BE(1);
+      }
+      if (flag > 1) {
+        return {
+          code: Status.INTERNAL,
+          details: `malformed gRPC message prefix: flag byte ${flag} (0 or 1 expected)`,
+        };
+      }
+      if (length > this.maxBytes) {
+        return {
+          code: Status.RESOURCE_EXHAUSTED,
+          details: `message of ${length} bytes is over the ${this.maxBytes}-byte limit`,
+        };
+      }
+      this.compressed = flag === 1;
+      if (end - pos >= length) {
+        const message = chunk.subarray(pos, pos + length);
+        pos += length;
+        sink.onMessage(message, this.compressed);
+      } else {
+        this.body = Buffer.allocUnsafe(length);
+        this.bodyFilled = 0;
+      }
+    }
+    return undefined;
+  }
+
+  /** What was cut short, for the status of a stream that ended inside a message. */
+  describePartial(): string {
+    if (this.body) return `stream ended inside a message (${this.bodyFilled} of ${this.body.length} bytes)`;
+    return `stream ended inside a message prefix (${this.headFilled} of ${PREFIX_BYTES} bytes)`;
+  }
+}
