@@ -6,6 +6,15 @@ import { type CloudInitInput, renderCloudInit, seedDigest } from "./render.js";
 import { sha512Crypt } from "./sha512crypt.js";
 import { loadTemplates } from "./templates.js";
 
+const HAS_OPENSSL = ((): boolean => {
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 const templates = loadTemplates();
 const BASE: CloudInitInput = {
   hostname: "vm-host",
@@ -118,19 +127,15 @@ describe("sha512Crypt", () => {
     );
   });
 
-  it.each([
+  // Without openssl only the fixed vectors above run; the report shows these as skipped.
+  it.skipIf(!HAS_OPENSSL).each([
     ["x", "s"],
     ["pässwörd", "SALT./09"],
     ["a".repeat(100), "0123456789abcdefXYZ"],
   ])("agrees with `openssl passwd -6` for %j / %j", (password, salt) => {
-    let expected: string;
-    try {
-      expected = execFileSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], { input: password })
-        .toString()
-        .trim();
-    } catch {
-      return; // no openssl here: the fixed vectors above still ran
-    }
+    const expected = execFileSync("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], { input: password })
+      .toString()
+      .trim();
     expect(sha512Crypt(password, salt)).toBe(expected);
   });
 });
