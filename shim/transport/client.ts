@@ -269,7 +269,6 @@ abstract class ClientCall implements Cancelable, MessageSink {
   private local: Outcome | undefined;
   private timer: NodeJS.Timeout | undefined;
   private deadline = Infinity;
-  private ownDeadline = false;
   private retried = false;
   private received = false;
   protected readonly reader: MessageReader;
@@ -298,10 +297,10 @@ abstract class ClientCall implements Cancelable, MessageSink {
     const inherited = scope?.deadline ?? Infinity;
     const own = this.o.timeoutMs === undefined ? Infinity : now + this.o.timeoutMs;
     this.deadline = Math.min(inherited, own);
-    this.ownDeadline = own < inherited;
     if (this.deadline <= now)
       return this.fail(Status.DEADLINE_EXCEEDED, CANCEL_DETAILS[Status.DEADLINE_EXCEEDED]);
-    if (this.ownDeadline) this.timer = setTimeout(() => this.cancel(Status.DEADLINE_EXCEEDED), own - now);
+    // The scope enforces its own deadline; a tighter one of this call needs a timer of its own.
+    if (own < inherited) this.timer = setTimeout(() => this.cancel(Status.DEADLINE_EXCEEDED), own - now);
     if (this.request.length > this.client.options.maxMessageBytes) {
       return this.fail(
         Status.RESOURCE_EXHAUSTED,
@@ -322,10 +321,9 @@ abstract class ClientCall implements Cancelable, MessageSink {
       "user-agent": this.client.options.userAgent,
       ...this.o.metadata,
     };
-    // A caller's grpc-timeout is relayed as it came; a tighter limit of our own replaces it.
-    if (this.ownDeadline || (this.deadline !== Infinity && headers["grpc-timeout"] === undefined)) {
-      headers["grpc-timeout"] = formatTimeout(this.deadline - Date.now());
-    }
+    // The caller's grpc-timeout goes on as what is left of it (time spent in the shim taken off),
+    // or our own limit where that is tighter.
+    if (this.deadline !== Infinity) headers["grpc-timeout"] = formatTimeout(this.deadline - Date.now());
     let stream: ClientHttp2Stream;
     try {
       stream = conn.session.request(headers, { endStream: false });

@@ -24,7 +24,8 @@ export interface Fault {
   /** Answer with this status instead of the normal reply. */
   code?: grpc.status;
   details?: string;
-  trailers?: Record<string, string>;
+  /** `-bin` keys take a Buffer. */
+  trailers?: Record<string, string | Buffer>;
   /** Never answer (until the caller's deadline or cancellation). */
   hang?: boolean;
   /** Apply to this many calls, then clear (default: until cleared). */
@@ -48,6 +49,8 @@ export interface FakeCriOptions {
   runtimeHandlers?: Msg[];
   /** Base of Exec/Attach/PortForward URLs (default http://10.0.2.15:10010). */
   streamBase?: string;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of its HTTP/2 server (default: unlimited). */
+  maxConcurrentStreams?: number;
 }
 
 export interface FakeCriBackend {
@@ -356,6 +359,7 @@ export async function startFakeCriBackend(opts: FakeCriOptions): Promise<FakeCri
     const s = new grpc.Server({
       "grpc.max_receive_message_length": 16 << 20,
       "grpc.max_send_message_length": 16 << 20,
+      ...(opts.maxConcurrentStreams ? { "grpc.max_concurrent_streams": opts.maxConcurrentStreams } : {}),
     });
     for (const [name, def] of Object.entries(defs)) s.addService(def, impls[name] ?? {});
     const address = opts.tcp ? `127.0.0.1:${port}` : `unix://${sockPath}`;
