@@ -8,6 +8,7 @@ import { findGhz } from "./ghz/ghz.js";
 import type { BenchReport } from "./report/model.js";
 import { progress } from "./report/progress.js";
 import { markdownTable } from "./report/table.js";
+import { judgeTargets } from "./report/targets.js";
 import { writeReport } from "./report/write.js";
 import type { RunContext } from "./scenarios/context.js";
 import { realSteps, runReal } from "./scenarios/real.js";
@@ -124,6 +125,7 @@ async function main(argv: string[]): Promise<number> {
     rmSync(tmpDir, { recursive: true, force: true });
   }
   report.finishedAt = new Date().toISOString();
+  judgeTargets(report.scenarios);
   const broken = report.scenarios.filter((s) => s.shim.calls === 0 || s.direct?.calls === 0);
   for (const s of broken) {
     report.notes.push(

@@ -59,6 +59,8 @@ export interface ProcUsage {
   cpuMs: number;
   calls: number;
   peakRssMb: number;
+  /** RSS when the last measured phase ended. */
+  rssAfterMb?: number;
 }
 
 export interface ProcProbe extends PhaseProbe {
@@ -81,6 +83,7 @@ export function procProbe(pid: number, fs: ProcFs = realFs, ticksPerSec = clockT
   let cpuTicks = 0;
   let calls = 0;
   let peakKb = 0;
+  let lastKb = 0;
   let startTicks = 0;
   let timer: NodeJS.Timeout | undefined;
 
@@ -115,6 +118,7 @@ export function procProbe(pid: number, fs: ProcFs = realFs, ticksPerSec = clockT
       cpuTicks += ticksNow() - startTicks;
       calls += n;
       const m = mem();
+      lastKb = m.rssKb;
       peakKb = Math.max(peakKb, m.rssKb, m.hwmKb);
     },
     usage() {
@@ -124,12 +128,14 @@ export function procProbe(pid: number, fs: ProcFs = realFs, ticksPerSec = clockT
         calls,
         cpuMsPer1kCalls: calls > 0 ? Math.round((cpuMs * 1000 * 100) / calls) / 100 : 0,
         peakRssMb: Math.round(peakKb / 102.4) / 10,
+        rssAfterMb: Math.round(lastKb / 102.4) / 10,
       };
     },
     reset() {
       cpuTicks = 0;
       calls = 0;
       peakKb = 0;
+      lastKb = 0;
     },
   };
 }

@@ -21,6 +21,11 @@ export interface ScenarioResult {
   shim: LatencySummary;
   comparison?: Comparison;
   shimUsage?: ProcUsage;
+  /** Through the floor (a bare node:http2 relay to the default backend), where it applies. */
+  floor?: LatencySummary;
+  /** The floor against direct. */
+  floorComparison?: Comparison;
+  floorUsage?: ProcUsage;
   /** Numbers that are not latencies (index size, stream count, setup time). */
   extra?: Record<string, number | string>;
   target?: TargetCheck;
@@ -36,6 +41,8 @@ export interface BenchReport {
   setupMs: Record<string, number>;
   scenarios: ScenarioResult[];
   profile?: { file: string; top: { fn: string; url: string; selfPct: number }[] };
+  /** The shim's RSS once the real-containerd scenarios are done (MB). */
+  shimRssAfterMb?: number;
   notes: string[];
 }
 

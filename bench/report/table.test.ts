@@ -24,17 +24,20 @@ const status: ScenarioResult = {
   direct: lat(300, 3000),
   shim: lat(520, 1800),
   comparison: { addedP50Us: 220, addedP99Us: 880, throughputRatio: 0.6 },
-  shimUsage: { cpuMs: 400, calls: 2000, cpuMsPer1kCalls: 200, peakRssMb: 61.25 },
+  shimUsage: { cpuMs: 400, calls: 2000, cpuMsPer1kCalls: 200, peakRssMb: 61.25, rssAfterMb: 58 },
+  floor: lat(500, 1900),
+  floorComparison: { addedP50Us: 200, addedP99Us: 800, throughputRatio: 0.63 },
+  floorUsage: { cpuMs: 320, calls: 2000, cpuMsPer1kCalls: 160, peakRssMb: 50 },
 };
 
 describe("markdown table", () => {
   it("prints one aligned header and one row per scenario", () => {
     const lines = markdownTable([status]).split("\n");
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^\| scenario \| c \| direct p50\/p90\/p99 µs/);
+    expect(lines[0]).toMatch(/^\| scenario \| c \| direct p50\/p99 µs \| floor \+p50\/\+p99 µs/);
     expect(lines[1]).toMatch(/^\| --- \| --- \| ---: /);
     expect(lines[2]).toBe(
-      "| Status | 1 | 300 / 600 / 1,200 | 520 / 1,040 / 2,080 | +220 | 3,000 | 1,800 | 0.60 | 200.0 | 61.3 |  |",
+      "| Status | 1 | 300 / 1,200 | +200 / +800 | +220 / +880 | 3,000 / 1,900 / 1,800 | 160.0 / 200.0 | 58.0 / 61.3 |  |",
     );
   });
 
@@ -43,7 +46,7 @@ describe("markdown table", () => {
       ...status,
       shim: { ...lat(0, 0), calls: 0, errors: 5, firstError: "14 UNAVAILABLE: a | b" },
     };
-    expect(tableRow(broken)[3]).toBe("error: 14 UNAVAILABLE: a \\| b");
+    expect(tableRow(broken)[4]).toBe("error: 14 UNAVAILABLE: a \\| b");
   });
 
   it("formats integers with thousands separators", () => {
@@ -52,16 +55,27 @@ describe("markdown table", () => {
 });
 
 describe("targets", () => {
-  it("judges small calls by added p50 at c=1 and throughput ratio at c=16", () => {
-    expect(checkTarget(status)).toEqual({ text: "+p50 ≤ 250 µs", met: true });
-    expect(checkTarget({ ...status, concurrency: 16 })).toEqual({ text: "ratio ≥ 0.7", met: false });
+  it("judges small calls against the floor: added p50 at c=1, calls/s and CPU at c=16", () => {
+    expect(checkTarget(status)).toEqual({ text: "+p50 ≤ 1.15× floor's", met: true });
+    expect(checkTarget({ ...status, comparison: { ...status.comparison!, addedP50Us: 231 } })?.met).toBe(
+      false,
+    );
+    expect(checkTarget({ ...status, concurrency: 16 })).toEqual({
+      text: "calls/s ≥ 0.9×, CPU ≤ 1.3× floor's",
+      met: true,
+    });
+    expect(checkTarget({ ...status, concurrency: 16, shim: lat(520, 1700) })?.met).toBe(false);
     expect(checkTarget({ ...status, concurrency: 64 })).toBeUndefined();
   });
 
-  it("judges ListContainers by its size per backend", () => {
-    const list = { ...status, call: "ListContainers", perBackend: 100 };
-    expect(checkTarget(list)).toEqual({ text: "+p50 ≤ 600 µs", met: true });
-    expect(checkTarget({ ...list, perBackend: 1000 })).toBeUndefined();
+  it("judges ListContainers over both backends against the floor's Status", () => {
+    const list: ScenarioResult = { ...status, call: "ListContainers", perBackend: 0, floor: undefined };
+    delete list.floorComparison;
+    expect(checkTarget(list, [status, list])).toEqual({ text: "+p50 ≤ 1.3× floor's Status", met: true });
+    expect(
+      checkTarget({ ...list, comparison: { ...status.comparison!, addedP50Us: 300 } }, [status])?.met,
+    ).toBe(false);
+    expect(checkTarget(list, [])).toBeUndefined();
   });
 });
 

@@ -1,17 +1,18 @@
-// The Markdown table of a run: pure, so its formatting is unit-tested.
+// The Markdown table of a run: pure, so its formatting is unit-tested. Per scenario: direct's
+// latency, what the floor (a bare node:http2 relay) and the shim add to it, calls/s of each, CPU per
+// 1000 calls of each process, and the shim's RSS after the scenario (and its peak during it).
+import type { ProcUsage } from "../core/proc-usage.js";
 import { scenarioLabel, type BenchReport, type ScenarioResult } from "./model.js";
 
 const HEADER = [
   "scenario",
   "c",
-  "direct p50/p90/p99 µs",
-  "shim p50/p90/p99 µs",
-  "+p50 µs",
-  "direct calls/s",
-  "shim calls/s",
-  "ratio",
-  "shim CPU ms/1k calls",
-  "shim peak RSS MB",
+  "direct p50/p99 µs",
+  "floor +p50/+p99 µs",
+  "shim +p50/+p99 µs",
+  "calls/s direct / floor / shim",
+  "CPU ms/1k floor / shim",
+  "shim RSS after / peak MB",
   "target",
 ] as const;
 
@@ -23,10 +24,37 @@ function fmtSigned(n: number): string {
   return (n > 0 ? "+" : n < 0 ? "−" : "±") + fmtInt(Math.abs(n));
 }
 
-function percentiles(s: ScenarioResult["shim"] | undefined): string {
+type Side = ScenarioResult["shim"] | undefined;
+
+function failed(s: Side): string | undefined {
   if (!s) return "–";
   if (s.calls === 0) return s.firstError ? `error: ${escapeCell(s.firstError)}` : "no calls";
-  return `${fmtInt(s.p50Us)} / ${fmtInt(s.p90Us)} / ${fmtInt(s.p99Us)}`;
+  return undefined;
+}
+
+function errs(s: Side): string {
+  return s && s.errors > 0 && s.calls > 0 ? ` (${s.errors} err)` : "";
+}
+
+function latency(s: Side): string {
+  return failed(s) ?? `${fmtInt(s!.p50Us)} / ${fmtInt(s!.p99Us)}${errs(s)}`;
+}
+
+/** What a side adds to direct, p50 and p99. */
+function added(direct: Side, side: Side): string {
+  if (!side) return "–";
+  const bad = failed(side);
+  if (bad) return bad;
+  if (!direct || direct.calls === 0) return latency(side);
+  return `${fmtSigned(side.p50Us - direct.p50Us)} / ${fmtSigned(side.p99Us - direct.p99Us)}${errs(side)}`;
+}
+
+function cps(s: Side): string {
+  return s && s.calls > 0 ? fmtInt(s.callsPerSec) : "–";
+}
+
+function cpu(u: ProcUsage | undefined): string {
+  return u ? u.cpuMsPer1kCalls.toFixed(1) : "–";
 }
 
 function escapeCell(text: string): string {
@@ -34,19 +62,16 @@ function escapeCell(text: string): string {
 }
 
 export function tableRow(s: ScenarioResult): string[] {
-  const errs = (x: ScenarioResult["shim"] | undefined): string =>
-    x && x.errors > 0 && x.calls > 0 ? ` (${x.errors} err)` : "";
+  const u = s.shimUsage;
   return [
     scenarioLabel(s) + (s.note ? ` — ${escapeCell(s.note)}` : ""),
     String(s.concurrency),
-    percentiles(s.direct) + errs(s.direct),
-    percentiles(s.shim) + errs(s.shim),
-    s.comparison ? fmtSigned(s.comparison.addedP50Us) : "–",
-    s.direct ? fmtInt(s.direct.callsPerSec) : "–",
-    fmtInt(s.shim.callsPerSec),
-    s.comparison ? s.comparison.throughputRatio.toFixed(2) : "–",
-    s.shimUsage ? s.shimUsage.cpuMsPer1kCalls.toFixed(1) : "–",
-    s.shimUsage ? s.shimUsage.peakRssMb.toFixed(1) : "–",
+    latency(s.direct),
+    added(s.direct, s.floor),
+    added(s.direct, s.shim),
+    `${cps(s.direct)} / ${cps(s.floor)} / ${cps(s.shim)}`,
+    `${cpu(s.floorUsage)} / ${cpu(u)}`,
+    u ? `${u.rssAfterMb?.toFixed(1) ?? "–"} / ${u.peakRssMb.toFixed(1)}` : "–",
     s.target ? `${s.target.met ? "✓" : "✗"} ${s.target.text}` : "",
   ];
 }
@@ -64,10 +89,13 @@ export function markdownReport(r: BenchReport): string {
     `# hydra-shim benchmark, ${r.startedAt} (${r.mode})`,
     "",
     `Host: ${r.host.cpus} CPUs, Node ${r.host.node}, Linux ${r.host.kernel}, load average ${r.host.loadAvg1m} at start.`,
-    "Direct and shim runs alternate A/B/A/B within each scenario; latencies are client-side, µs.",
+    "Direct, floor (a bare node:http2 relay to the default backend, bench/floor/relay.mjs) and shim runs",
+    "alternate round by round within each scenario; latencies are client-side, µs; +p50/+p99 are added to direct's.",
     "",
     markdownTable(r.scenarios),
   ];
+  if (r.shimRssAfterMb !== undefined)
+    lines.push("", `Shim RSS after the real-containerd scenarios: ${r.shimRssAfterMb} MB.`);
   const extras = r.scenarios.filter((s) => s.extra && Object.keys(s.extra).length > 0);
   if (extras.length) {
     lines.push("", "## Other measurements", "");

@@ -9,12 +9,13 @@ import { BUSYBOX_IMAGE } from "../../test/fixtures/oci-images.js";
 import { encodeRequest } from "../client/cri-schema.js";
 import { RawCriClient } from "../client/raw-client.js";
 import { CONTAINERD_START_ATTEMPTS, PROFILE } from "../config.js";
-import { procProbe, type ProcProbe } from "../core/proc-usage.js";
+import { procProbe, rssMb, type ProcProbe } from "../core/proc-usage.js";
 import type { Op } from "../core/runner.js";
 import { profileCalls } from "../profile/profile-shim.js";
 import type { RunContext } from "./context.js";
 import { timed } from "./context.js";
 import { ghzStepCount, runGhzScenarios } from "./ghz-scenarios.js";
+import { startFloorProcess } from "./floor-process.js";
 import { measureAB } from "./measure.js";
 import { podCycleOp } from "./pod-cycle.js";
 import { population, type Population } from "./populate.js";
@@ -26,6 +27,9 @@ interface Env {
   direct: { default: RawCriClient; nelly: RawCriClient };
   shimClient: RawCriClient;
   shimProbe: ProcProbe;
+  /** The floor relay (a bare node:http2 passthrough to the default containerd). */
+  floorClient: RawCriClient;
+  floorProbe: ProcProbe;
 }
 
 export function realSteps(ctx: Pick<RunContext, "plan" | "only" | "profile" | "ghz">): {
@@ -83,18 +87,22 @@ function firstOf(ids: readonly string[], what: string): string {
   return id;
 }
 
-function ops(s: RealScenario, env: Env): { direct: Op; shim: Op } {
+function ops(s: RealScenario, env: Env): { direct: Op; shim: Op; floor?: Op } {
   if (s.cycle) {
     const logs = env.backends.default.podLogDir;
-    return { direct: podCycleOp(env.direct.default, logs), shim: podCycleOp(env.shimClient, logs) };
+    return {
+      direct: podCycleOp(env.direct.default, logs),
+      floor: podCycleOp(env.floorClient, logs),
+      shim: podCycleOp(env.shimClient, logs),
+    };
   }
   const req = encodeRequest(s.call, requestBody(s.call, env));
   const d = env.direct.default.op(s.call, req);
   const n = env.direct.nelly.op(s.call, req);
-  return {
-    direct: s.reach === "both" ? () => Promise.all([d(), n()]) : d,
-    shim: env.shimClient.op(s.call, req),
-  };
+  const shim = env.shimClient.op(s.call, req);
+  // The floor reaches the default backend only: it has no row for calls to both.
+  if (s.reach === "both") return { direct: () => Promise.all([d(), n()]), shim };
+  return { direct: d, floor: env.floorClient.op(s.call, req), shim };
 }
 
 export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
@@ -118,6 +126,10 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
       ctx.startShim({ runtimes: shimRuntimes(backends) }),
     );
     cleanups.push(() => shim.stop());
+    const floor = await timed(ctx, "start the floor relay (child process)", () =>
+      startFloorProcess(ctx.tmpDir, def.socket),
+    );
+    cleanups.push(() => floor.stop());
     const env: Env = {
       backends,
       pops: {
@@ -130,9 +142,11 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
       },
       shimClient: new RawCriClient(shim.endpoint),
       shimProbe: procProbe(shim.pid),
+      floorClient: new RawCriClient(floor.endpoint),
+      floorProbe: procProbe(floor.pid),
     };
     cleanups.push(() => {
-      for (const c of [env.direct.default, env.direct.nelly, env.shimClient]) c.close();
+      for (const c of [env.direct.default, env.direct.nelly, env.shimClient, env.floorClient]) c.close();
       env.pops.default.close();
       env.pops.nelly.close();
     });
@@ -145,7 +159,7 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
       for (const s of phase.scenarios) {
         const label = `${s.call}${s.perBackend === undefined ? "" : ` ${s.perBackend}/backend`} c=${s.concurrency}`;
         progress.step(label);
-        const { direct, shim: viaShim } = ops(s, env);
+        const { direct, shim: viaShim, floor: viaFloor } = ops(s, env);
         const load = s.cycle
           ? { warmup: { calls: 0 }, measure: { calls: plan.podCycles.perRound(s.concurrency) } }
           : { warmup: { ms: plan.warmupMs }, measure: { ms: plan.roundMs } };
@@ -159,12 +173,16 @@ export async function runReal(ctx: RunContext, phases: Phase[]): Promise<void> {
           direct,
           shim: viaShim,
           shimProbe: env.shimProbe,
+          ...(viaFloor ? { floor: viaFloor, floorProbe: env.floorProbe } : {}),
           ...(s.reach === "both" ? { note: "direct = both backends in parallel" } : {}),
           onRound: (r) => progress.detail(r),
         });
         report.scenarios.push(result);
       }
     }
+
+    report.shimRssAfterMb = rssMb(shim.pid);
+    progress.log(`  shim RSS after the scenarios: ${report.shimRssAfterMb} MB`);
 
     if (ctx.ghz) {
       await runGhzScenarios(ctx, ctx.ghz, {

@@ -8,7 +8,6 @@ import { SYNTHETIC } from "../config.js";
 import { procProbe, rssMb, type ProcProbe } from "../core/proc-usage.js";
 import { compare, mergeMeasured, summarize, type Measured } from "../core/stats.js";
 import type { ScenarioResult } from "../report/model.js";
-import { checkTarget } from "../report/targets.js";
 import type { RunContext } from "./context.js";
 import { timed } from "./context.js";
 import { measureEventFanOut } from "./event-streams.js";
@@ -184,8 +183,6 @@ async function indexPhase(ctx: RunContext, f: Fakes): Promise<void> {
         };
         // The target is about the index: judge the RSS with it, not the peak while answering calls.
         result.shimUsage = { ...(result.shimUsage ?? probe.usage()), peakRssMb: indexedRss };
-        const target = checkTarget(result);
-        if (target) result.target = target;
         ctx.report.scenarios.push(result);
       } finally {
         direct.close();
