@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { readFileSync } from "node:fs";
 import { runCli } from "./cli.js";
-import { EXIT } from "./constants.js";
+import { EXIT, SHIM_NODE_FLAGS } from "./constants.js";
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
@@ -13,6 +14,11 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe("hydra-shim CLI", () => {
+  it("starts Node with SHIM_NODE_FLAGS (the bin's shebang)", () => {
+    const first = readFileSync(new URL("./cli.ts", import.meta.url), "utf8").split("\n")[0];
+    expect(first).toBe(`#!/usr/bin/env -S node ${SHIM_NODE_FLAGS.join(" ")}`);
+  });
+
   it("prints help and exits 0", async () => {
     const r = await cli(["--help"]);
     expect(r.code).toBe(EXIT.ok);

@@ -1,11 +1,11 @@
-#!/usr/bin/env node
-// hydra-shim: run the CRI multiplexer, or (install|verify|clean) set it up on a node.
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=128
+// hydra-shim: run the CRI multiplexer, or (install|verify|clean) set it up on a node. The shebang
+// carries SHIM_NODE_FLAGS (shim/constants.ts; shim/cli.test.ts checks they agree).
 import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { EXIT, SHIM_VERSION } from "./constants.js";
-import { DEFAULT_CONFIG_YAML, defaultConfig } from "./config/embedded.js";
-import { loadConfigFile } from "./config/load.js";
+import { loadConfigIsolated } from "./config/isolated.js";
 import type { ShimConfig } from "./config/types.js";
 import { ConfigError, ShimError } from "./errors.js";
 import { createLogger } from "./log.js";
@@ -80,14 +80,23 @@ function overrides(v: ReturnType<typeof parse>): (c: ShimConfig) => ShimConfig {
   });
 }
 
-async function resolveConfig(v: ReturnType<typeof parse>): Promise<ShimConfig> {
-  const config = v.config ? await loadConfigFile(v.config) : defaultConfig();
+/**
+ * The config. To serve, it is loaded in a child process so the daemon never loads the schema and
+ * YAML libraries; one-shot commands load it here.
+ */
+async function resolveConfig(v: ReturnType<typeof parse>, serving: boolean): Promise<ShimConfig> {
+  const config = serving ? await loadConfigIsolated(v.config) : await loadHere(v.config);
   const level = v["log-level"];
   if (level !== undefined) {
     if (!LOG_LEVELS.has(level))
       throw new UsageError(`--log-level: "${level}" is not one of ${[...LOG_LEVELS].join(", ")}`);
   }
   return overrides(v)(config);
+}
+
+async function loadHere(file: string | undefined): Promise<ShimConfig> {
+  if (file) return (await import("./config/load.js")).loadConfigFile(file);
+  return (await import("./config/embedded.js")).defaultConfig();
 }
 
 /** Runs the CLI; resolves the exit code once the shim has stopped (or at once for one-shot commands). */
@@ -109,11 +118,11 @@ export async function runCli(args: string[], io: CliIo = defaultIo): Promise<num
       return EXIT.ok;
     }
     if (v["print-default-config"]) {
-      io.out(DEFAULT_CONFIG_YAML);
+      io.out((await import("./config/embedded.js")).DEFAULT_CONFIG_YAML);
       return EXIT.ok;
     }
     if (v["check-config"] && !v.config) throw new UsageError("--check-config needs --config FILE");
-    const config = await resolveConfig(v);
+    const config = await resolveConfig(v, !v["check-config"]);
     if (v["check-config"]) {
       io.out(`${JSON.stringify(config, null, 2)}\n`);
       return EXIT.ok;
@@ -162,7 +171,7 @@ async function serve(
         log.warn("SIGHUP: no --config file to reload; the embedded default stays in effect");
         return;
       }
-      loadConfigFile(configPath)
+      loadConfigIsolated(configPath)
         .then((next) => shim.reload(override(next)))
         .catch((err: unknown) =>
           log.error(

@@ -9,6 +9,7 @@ import { shimConfigYaml } from "../../test/harness/shim.js";
 import { RawCriClient } from "../client/raw-client.js";
 import { encodeRequest } from "../client/cri-schema.js";
 import { SHIM_CLI, SHIM_PROCESS } from "../config.js";
+import { SHIM_NODE_FLAGS } from "../../shim/constants.js";
 
 export interface ShimProcess {
   /** "unix:///…/shim.sock" for RawCriClient. */
@@ -62,9 +63,14 @@ export async function startShimProcess(o: ShimOptions): Promise<ShimProcess> {
   const fd = openSync(logFile, "a");
   let child: ChildProcess;
   try {
-    child = spawn(process.execPath, [...(o.nodeArgs ?? []), ...entry, "--config", configFile], {
-      stdio: ["ignore", fd, fd],
-    });
+    // As the bin and the systemd unit start it: with SHIM_NODE_FLAGS.
+    child = spawn(
+      process.execPath,
+      [...SHIM_NODE_FLAGS, ...(o.nodeArgs ?? []), ...entry, "--config", configFile],
+      {
+        stdio: ["ignore", fd, fd],
+      },
+    );
   } finally {
     closeSync(fd);
   }

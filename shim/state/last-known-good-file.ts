@@ -5,23 +5,35 @@
 // that backend does not answer. Written atomically (temp file + rename), mode 0600.
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { z } from "zod";
 import type { BackendConfig } from "../config/types.js";
 import type { SavedAnswer } from "./last-known-good.js";
 
 export const LAST_KNOWN_GOOD_FILE = "last-known-good.json";
 const FORMAT = 1;
 
-const fileSchema = z.object({
-  format: z.literal(FORMAT),
-  backends: z.record(
-    z.string(),
-    z.object({
-      endpoint: z.string(),
-      answers: z.array(z.object({ key: z.string(), at: z.number(), bytes: z.string() })),
-    }),
-  ),
-});
+interface SavedFile {
+  format: typeof FORMAT;
+  backends: Record<string, { endpoint: string; answers: Array<{ key: string; at: number; bytes: string }> }>;
+}
+
+// Checked by hand rather than with the config's schema library: the daemon reads this file at
+// start and should not load that library for it (shim/config/isolated.ts).
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function isSavedFile(v: unknown): v is SavedFile {
+  if (!isRecord(v) || v.format !== FORMAT || !isRecord(v.backends)) return false;
+  return Object.values(v.backends).every(
+    (b) =>
+      isRecord(b) &&
+      typeof b.endpoint === "string" &&
+      Array.isArray(b.answers) &&
+      b.answers.every(
+        (a) =>
+          isRecord(a) && typeof a.key === "string" && typeof a.at === "number" && typeof a.bytes === "string",
+      ),
+  );
+}
 
 export interface ReadResult {
   answers: SavedAnswer[];
@@ -33,7 +45,7 @@ const b64 = (b: Buffer): string => b.toString("base64");
 
 /** The file's text for these answers; only backends still configured are written. */
 export function renderAnswers(answers: readonly SavedAnswer[], backends: readonly BackendConfig[]): string {
-  const out: z.input<typeof fileSchema> = { format: FORMAT, backends: {} };
+  const out: SavedFile = { format: FORMAT, backends: {} };
   for (const b of backends) out.backends[b.name] = { endpoint: b.endpoint.text, answers: [] };
   for (const a of answers) {
     out.backends[a.backend]?.answers.push({
@@ -53,12 +65,11 @@ export function parseAnswers(text: string, backends: readonly BackendConfig[]): 
   } catch (err) {
     return { answers: [], skipped: [`not JSON (${(err as Error).message}): ignored, it is rewritten soon`] };
   }
-  const parsed = fileSchema.safeParse(json);
-  if (!parsed.success)
+  if (!isSavedFile(json))
     return { answers: [], skipped: [`not a format ${FORMAT} file: ignored, it is rewritten soon`] };
   const answers: SavedAnswer[] = [];
   const skipped: string[] = [];
-  for (const [name, saved] of Object.entries(parsed.data.backends)) {
+  for (const [name, saved] of Object.entries(json.backends)) {
     const now = backends.find((b) => b.name === name);
     if (!now) {
       skipped.push(`backend ${name} is no longer configured`);

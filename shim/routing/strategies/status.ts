@@ -32,6 +32,18 @@ function cachedHandler(backend: Backend, s: ShimServices): Buffer | null {
   return h;
 }
 
+/** The last merged answer: the kubelet asks every few seconds and the answers rarely change. */
+interface Merged {
+  from: Buffer;
+  extra: readonly Buffer[];
+  out: Buffer;
+}
+const lastMerged = new WeakMap<ShimServices, Merged>();
+
+function sameParts(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 export async function status(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> {
   const reply = await forward(ctx, s.backends.default);
   const extra: Buffer[] = [];
@@ -41,11 +53,19 @@ export async function status(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply
     if (h) extra.push(h);
   }
   if (extra.length === 0) return reply;
+  const last = lastMerged.get(s);
+  if (last && sameParts(last.extra, extra) && last.from.equals(reply.message)) {
+    return { ...reply, message: last.out };
+  }
+  const out = merge(reply.message, extra);
+  lastMerged.set(s, { from: reply.message, extra, out });
+  return { ...reply, message: out };
+}
+
+function merge(message: Buffer, extra: readonly Buffer[]): Buffer {
   const present = new Set(
-    readRepeated(reply.message, STATUS_RESPONSE.runtimeHandlers).map((e) =>
-      readString(e, [RUNTIME_HANDLER.name]),
-    ),
+    readRepeated(message, STATUS_RESPONSE.runtimeHandlers).map((e) => readString(e, [RUNTIME_HANDLER.name])),
   );
   const missing = extra.filter((h) => !present.has(readString(h, [RUNTIME_HANDLER.name])));
-  return { ...reply, message: appendRuntimeHandlers(reply.message, missing) };
+  return appendRuntimeHandlers(message, missing);
 }
