@@ -23,7 +23,7 @@ const endpoint = z.string().transform((v, ctx): Endpoint => {
   return e;
 });
 
-/** logrus level names (crismux) mapped to pino's. */
+/** logrus level names (crismux) mapped to the log levels of shim/log.ts. */
 const LOG_LEVELS = {
   trace: "trace",
   debug: "debug",
