@@ -1,0 +1,51 @@
+// Fails when the static imports of shim/ or launcher/ form a cycle (tests excluded; dynamic
+// import() is how a module loads something lazily and does not count). Part of `npm run lint`.
+// madge does this too, but its TypeScript peer range stops before ours; the compiler's own
+// import scanner is all it takes.
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import ts from "typescript";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const TREES = ["shim", "launcher"];
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return sources(p);
+    return e.name.endsWith(".ts") && !e.name.endsWith(".test.ts") ? [p] : [];
+  });
+}
+
+/** Relative static imports of `file`, as absolute .ts paths. */
+function importsOf(file: string): string[] {
+  const info = ts.preProcessFile(readFileSync(file, "utf8"), true, false);
+  return info.importedFiles
+    .map((f) => f.fileName)
+    .filter((s) => s.startsWith("."))
+    .map((s) => resolve(dirname(file), s).replace(/\.js$/, ".ts"));
+}
+
+const files = TREES.flatMap((t) => sources(join(ROOT, t)));
+const graph = new Map(files.map((f) => [f, importsOf(f).filter((i) => i !== f)]));
+const state = new Map<string, "open" | "done">();
+const cycles: string[][] = [];
+
+function visit(f: string, path: string[]): void {
+  if (state.get(f) === "done") return;
+  if (state.get(f) === "open") {
+    cycles.push([...path.slice(path.indexOf(f)), f]);
+    return;
+  }
+  state.set(f, "open");
+  for (const next of graph.get(f) ?? []) if (graph.has(next)) visit(next, [...path, f]);
+  state.set(f, "done");
+}
+for (const f of files) visit(f, []);
+
+if (cycles.length > 0) {
+  for (const c of cycles) console.error(`import cycle: ${c.map((f) => relative(ROOT, f)).join(" -> ")}`);
+  process.exit(1);
+}
+console.log(`no import cycles in ${TREES.join(", ")} (${files.length} files)`);
