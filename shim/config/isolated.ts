@@ -15,7 +15,8 @@ const TIMEOUT_MS = 30_000;
 
 /** `file` undefined: the embedded default. */
 export function loadConfigIsolated(file: string | undefined): Promise<ShimConfig> {
-  const flags = process.execArgv.filter((a) => !a.startsWith("--cpu-prof"));
+  // Not the flags that would make the child write a profile or take the inspector's port.
+  const flags = process.execArgv.filter((a) => !a.startsWith("--cpu-prof") && !a.startsWith("--inspect"));
   // From source inside another runner (vitest): the child needs a TypeScript loader of its own.
   if (CHILD.endsWith(".ts") && !flags.some((a) => a.includes("tsx"))) flags.push("--import", "tsx");
   return new Promise((resolve, reject) => {
