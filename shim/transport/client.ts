@@ -285,6 +285,8 @@ abstract class ClientCall implements Cancelable, MessageSink {
 
   abstract onMessage(message: Buffer, compressed: boolean): void;
   protected abstract settle(outcome: Outcome): void;
+  /** Settle when the status arrives rather than when the stream closes (see statusArrived). */
+  protected readonly settleOnStatus: boolean = false;
   protected onResponseHeaders(_headers: IncomingHttpHeaders): void {}
 
   start(): void {
@@ -339,9 +341,10 @@ abstract class ClientCall implements Cancelable, MessageSink {
       return this.end({ code: Status.UNAVAILABLE, details: (err as Error).message, fromPeer: false });
     }
     this.stream = stream;
-    stream.on("response", (h: IncomingHttpHeaders) => {
+    stream.on("response", (h: IncomingHttpHeaders, flags: number) => {
       this.headers = h;
       this.onResponseHeaders(h);
+      if (flags & constants.NGHTTP2_FLAG_END_STREAM) this.statusArrived();
     });
     stream.on("data", (chunk: Buffer) => {
       this.received = true;
@@ -351,6 +354,7 @@ abstract class ClientCall implements Cancelable, MessageSink {
     });
     stream.on("trailers", (t: IncomingHttpHeaders) => {
       this.trailers = t;
+      this.statusArrived();
     });
     stream.on("error", noop);
     stream.on("close", () => this.closed());
@@ -379,6 +383,17 @@ abstract class ClientCall implements Cancelable, MessageSink {
     else this.end(outcome);
   }
 
+  /**
+   * A unary call is settled as soon as its status arrives (every message came before it), not a
+   * turn later when the stream closes; its stream slot is released at close as before. Never while
+   * data is still buffered (the reader has not seen it yet).
+   */
+  private statusArrived(): void {
+    if (!this.settleOnStatus || this.done || this.local || !this.stream || !this.conn) return;
+    if (this.stream.readableLength > 0) return;
+    this.end(this.outcome(this.stream, this.conn));
+  }
+
   /** Fails a call that never got a stream. */
   fail(code: StatusCode, details: string): void {
     this.end({ code, details, fromPeer: false });
@@ -388,6 +403,7 @@ abstract class ClientCall implements Cancelable, MessageSink {
     const conn = this.conn as Connection;
     this.conn = undefined;
     this.client.release(conn);
+    if (this.done) return; // settled when its status arrived
     const stream = this.stream as ClientHttp2Stream;
     if (
       stream.rstCode === constants.NGHTTP2_REFUSED_STREAM &&
@@ -466,6 +482,7 @@ function toError(o: Outcome): CallError {
 }
 
 class UnaryCall extends ClientCall {
+  protected override readonly settleOnStatus = true;
   private message: Buffer | undefined;
   private extra = 0;
 

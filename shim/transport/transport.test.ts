@@ -201,6 +201,8 @@ describe("server and client", () => {
       Array.from({ length: 20 }, (_, i) => client.unary("/t.S/Hold", Buffer.from(String(i)))),
     );
     expect(answers.map((a) => a.message.toString())).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    // Calls settle when their status arrives; their streams close a moment later.
+    for (let i = 0; i < 100 && client.stats().streams > 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(client.stats()).toEqual({ sessions: 1, streams: 0, queued: 0 });
   });
 
