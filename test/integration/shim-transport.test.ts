@@ -3,7 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startContainerd, type ContainerdInstance } from "../harness/containerd.js";
-import { criClient, type CriClient, type Msg } from "../harness/cri-client.js";
+import type { CriClient, Msg } from "../harness/cri-client.js";
 import { startTestShim, type TestShim } from "../harness/shim.js";
 
 let host: ContainerdInstance;
