@@ -33,7 +33,13 @@ describe("procProbe", () => {
     hwm = 51_200; // 50 MB
     probe.stop(2000);
     ticks += 1000; // between phases: not charged
-    expect(probe.usage()).toEqual({ cpuMs: 500, calls: 2000, cpuMsPer1kCalls: 250, peakRssMb: 50 });
+    expect(probe.usage()).toEqual({
+      cpuMs: 500,
+      calls: 2000,
+      cpuMsPer1kCalls: 250,
+      peakRssMb: 50,
+      rssAfterMb: 25,
+    });
     expect(writes).toEqual(["/proc/4242/clear_refs=5"]);
   });
 });
