@@ -6,6 +6,7 @@ import {
   parseDependsNames,
   parseRecords,
   parseRecursiveDepends,
+  qualified,
   type PackageRecord,
 } from "../../guest/apt.js";
 import { GuestBuildError } from "../../guest/errors.js";
@@ -62,6 +63,16 @@ describe("apt records", () => {
     const meta = rec("linux-image-amd64", "kernel", ["linux-image-6.1.0-56-amd64"]);
     expect(kernelPackageOf(meta)).toBe("linux-image-6.1.0-56-amd64");
     expect(() => kernelPackageOf({ ...meta, depends: [] })).toThrow(GuestBuildError);
+  });
+
+  it("asks apt for one architecture's package, except for Architecture: all", () => {
+    expect(qualified("libc6", "arm64")).toBe("libc6:arm64");
+    expect(qualified("tzdata", "all")).toBe("tzdata");
+  });
+
+  it("keeps arch qualifiers apt-cache depends prints for a qualified root", () => {
+    const text = "runc:arm64\n  Depends: libc6:arm64\nlibc6:arm64\n  Depends: libgcc-s1:arm64\nlinux-base\n";
+    expect(parseRecursiveDepends(text)).toEqual(["runc:arm64", "libc6:arm64", "linux-base"]);
   });
 
   it("reads package names from apt-cache depends --recurse, skipping virtual ones", () => {
