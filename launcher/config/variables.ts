@@ -355,7 +355,7 @@ export const VARIABLES = {
     defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd on arm64, empty on x86_64",
     meaning: "UEFI firmware on Linux with QEMU < 9",
     status: "changed",
-    note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS",
+    note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS. On the virt machine the VM gets 64 MiB pflash copies (see KVM_BIOS)",
   }),
   DEFAULT_KVM_LINUX_v7_BIOS_VAR: v({
     schema: text,
@@ -480,7 +480,8 @@ export const VARIABLES = {
             : "DEFAULT_KVM_UNKNWON_BIOS",
       ),
     defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS",
-    meaning: "UEFI firmware file (pflash, read-only); empty: QEMU's default BIOS",
+    meaning:
+      "UEFI firmware file (pflash, read-only); empty: QEMU's default BIOS. On the virt machine (aarch64) QEMU wants 64 MiB flash banks: the VM boots from a padded copy in HYDRA_STATE_DIR",
     status: "supported",
   }),
   KVM_BIOS_VAR: v({
@@ -496,7 +497,8 @@ export const VARIABLES = {
             : "DEFAULT_KVM_UNKNWON_BIOS_VAR",
       ),
     defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS_VAR",
-    meaning: "UEFI variables file (pflash, writable)",
+    meaning:
+      "UEFI variables file (pflash, writable). On the virt machine the VM keeps its own 64 MiB copy in HYDRA_STATE_DIR (blank when empty), never writing this file",
     status: "supported",
   }),
   KVM_MACHINE_TYPE: v({

@@ -6,7 +6,14 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Loaded } from "../config/load.js";
-import { artifactsFor, baseImageFor, mountsFor, pathsFor } from "../config/spec.js";
+import {
+  artifactsFor,
+  baseImageFor,
+  firmwareFor,
+  hasFixedSizeFlash,
+  mountsFor,
+  pathsFor,
+} from "../config/spec.js";
 import type { Config } from "../config/variables.js";
 import { renderGuestEnv } from "../cloudinit/guest-env.js";
 import { ensureSeedIso } from "../cloudinit/iso.js";
@@ -14,6 +21,7 @@ import { renderCloudInit } from "../cloudinit/render.js";
 import { sha512Crypt } from "../cloudinit/sha512crypt.js";
 import { loadTemplates } from "../cloudinit/templates.js";
 import { ConfigError } from "../errors.js";
+import { ensurePflashCopies } from "../images/firmware.js";
 import { ensureOverlay } from "../images/overlay.js";
 import { ensureArtifacts, ensureBaseImage } from "../images/pull.js";
 import type { Reporter } from "../report.js";
@@ -68,6 +76,17 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
   for (const m of mountsFor(c)) await fsp.mkdir(m.hostPath, { recursive: true });
   const sshKey = resolveSshKey(c, host);
   const notes: string[] = [];
+  const firmware = firmwareFor(c);
+  if (firmware && hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
+    const r = await ensurePflashCopies(
+      {
+        code: { source: c.KVM_BIOS, copy: firmware.code },
+        vars: { source: c.KVM_BIOS_VAR, copy: firmware.vars ?? paths.firmwareVars },
+      },
+      paths.firmwareDir,
+    );
+    notes.push(`firmware: 64 MiB pflash copies, variables ${r.varsCreated ? "created" : "kept"}`);
+  }
 
   if (!c.RUN_BARE_KERNEL) {
     const base = await ensureBaseImage(c, baseImageFor(c), report);

@@ -6,7 +6,7 @@ import fsp from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import type { HostInfo } from "../config/host.js";
 import type { Loaded } from "../config/load.js";
-import { forwardsFor, pathsFor, portsFor, qemuSpecFor } from "../config/spec.js";
+import { forwardsFor, hasFixedSizeFlash, pathsFor, portsFor, qemuSpecFor } from "../config/spec.js";
 import { BootError, EXIT, LauncherError } from "../errors.js";
 import { buildQemuArgs, qemuBinary } from "../qemu/args/index.js";
 import { probeAccel } from "../qemu/probe.js";
@@ -80,6 +80,11 @@ export async function up(o: UpOptions): Promise<UpResult> {
   o.report.debug(`acceleration: ${accel.accel} (${accel.reason})`);
   const features: HostFeatures = { accel: accel.accel, qemuVersion: o.qemuVersion, os: o.host.os };
 
+  if (c.KVM_BIOS) {
+    const vars = c.KVM_BIOS_VAR ? `, variables KVM_BIOS_VAR=${c.KVM_BIOS_VAR}` : "";
+    const copies = hasFixedSizeFlash(c.KVM_MACHINE_TYPE) ? " (as 64 MiB pflash copies in the state dir)" : "";
+    o.report.info(`UEFI firmware KVM_BIOS=${c.KVM_BIOS}${vars}${copies}`);
+  }
   if (o.dryRun) {
     const spec = qemuSpecFor(c, { arch: o.host.arch, rootfsPresent: hasRootfs(c), daemonize });
     process.stdout.write(`${shellCommand([binary, ...buildQemuArgs(spec, features)])}\n`);

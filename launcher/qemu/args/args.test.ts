@@ -108,6 +108,22 @@ describe("buildQemuArgs properties", () => {
     expect(a.join(" ")).not.toMatch(/s3cret-pw|tok-123|p4ss/);
   });
 
+  it("gives the virt machine's 64 MiB flash banks the VM's own firmware copies, other machines the files", () => {
+    const flash = (a: string[]) => a.filter((x) => x.startsWith("if=pflash"));
+    const fw = { KVM_BIOS: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd", KVM_BIOS_VAR: "/fw/vars.fd" };
+    expect(flash(argv({ ...fw, KVM_MACHINE_TYPE: "virt" }))).toEqual([
+      "if=pflash,format=raw,readonly=on,file=/work/image/vm/firmware/code-QEMU_EFI.fd",
+      "if=pflash,format=raw,file=/work/image/vm/firmware/vars.fd",
+    ]);
+    expect(flash(argv({ KVM_BIOS: "/fw/code.fd", KVM_MACHINE_TYPE: "virt-7.2,gic-version=3" }))).toHaveLength(
+      2,
+    );
+    expect(flash(argv({ ...fw, KVM_MACHINE_TYPE: "q35" }))).toEqual([
+      "if=pflash,format=raw,readonly=on,file=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",
+      "if=pflash,format=raw,file=/fw/vars.fd",
+    ]);
+  });
+
   it("doubles commas inside option values", () => {
     expect(argv({ ADDITIONAL_9P_MOUNTS: "/a,b|/mnt" }).join(" ")).toContain("path=/a,,b,mount_tag=extra0");
   });
