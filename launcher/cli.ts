@@ -5,14 +5,14 @@ import fs from "node:fs";
 import { pathToFileURL } from "node:url";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import YAML from "yaml";
-import { gatherHost, archNames, type HostInfo } from "./config/host.js";
+import type { HostInfo } from "./config/host.js";
 import { type Loaded, loadConfig, maskedView } from "./config/load.js";
 import { artifactsFor, baseImageFor, pathsFor } from "./config/spec.js";
 import { VARIABLES, VAR_NAMES, type VarDef } from "./config/variables.js";
 import { EXIT, LauncherError, NotRunningError, UsageError, exitCodeOf } from "./errors.js";
+import { type Host, realHost } from "./host.js";
 import { ensureArtifacts, ensureBaseImage } from "./images/pull.js";
 import { qemuBinary } from "./qemu/args/index.js";
-import { qemuVersion } from "./qemu/probe.js";
 import type { QemuVersion } from "./qemu/spec.js";
 import { type Reporter, stderrReporter } from "./report.js";
 import { stopVm } from "./vm/down.js";
@@ -58,6 +58,9 @@ interface Context {
   positionals: string[];
   load(): Loaded;
   host: HostInfo;
+  /** The machine's probes (real, or a test's description of another host). */
+  system: Host;
+  /** qemu-system-<KVM_ARCH> --version */
   qemu(): Promise<QemuVersion>;
   report: Reporter;
 }
@@ -118,6 +121,7 @@ RuntimeReady. Running it again while the VM runs only checks readiness.
       const result = await up({
         loaded,
         host: ctx.host,
+        probeAccel: (input) => ctx.system.probeAccel(input),
         qemuVersion: await ctx.qemu(),
         report: ctx.report,
         dryRun: c.DRY_RUN_ONLY,
@@ -268,7 +272,12 @@ ${EXIT_CODES_HELP}
 `;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** `system` describes the host; tests pass another one to see what the launcher chooses there. */
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  system: Host = realHost,
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(mainHelp());
@@ -305,13 +314,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     const flags = flagSettings(values, { ...COMMON_FLAG_VARS, ...cmd.flagVars });
     const configFile = typeof values.config === "string" ? values.config : undefined;
     let version: QemuVersion | undefined;
-    const { arch } = archNames(process.arch);
-    const host = gatherHost(0);
+    const host = system.facts();
     let loaded: Loaded | undefined;
     const ctx: Context = {
       values,
       positionals: parsed.positionals,
       host,
+      system,
       report,
       load() {
         if (loaded) return loaded;
@@ -329,15 +338,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
         return loaded;
       },
       async qemu() {
-        version ??= await qemuVersion(qemuBinary(arch));
+        version ??= await system.qemuVersion(qemuBinary(ctx.load().config.KVM_ARCH));
         return version;
       },
     };
-    // Firmware defaults depend on QEMU's major version (the seed's v7/v9 BIOS variables).
+    // Firmware defaults depend on the major version of qemu-system-<KVM_ARCH> (the seed's v7/v9
+    // BIOS variables): ask it, then derive the configuration again.
     if (name === "up" || name === "config") {
-      host.qemuMajor =
+      const major =
         (await ctx.qemu().catch((err: unknown) => (name === "up" ? Promise.reject(err) : undefined)))
           ?.major ?? 0;
+      if (major !== host.qemuMajor) {
+        host.qemuMajor = major;
+        loaded = undefined;
+      }
     }
     return await cmd.run(ctx);
   } catch (err) {

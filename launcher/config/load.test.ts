@@ -66,6 +66,22 @@ describe("defaults", () => {
     expect(load().config.KVM_BIOS).toBe(""); // x86_64: QEMU's own BIOS
   });
 
+  it("KVM_ARCH (default the host's, Debian's names accepted) names the guest in every default", () => {
+    expect(load().config.KVM_ARCH).toBe("x86_64");
+    const arm = loadConfig({ host: testHost(), env: { KVM_ARCH: "arm64" } }).config;
+    expect(arm.KVM_ARCH).toBe("aarch64");
+    expect(arm.KVM_MACHINE_TYPE).toBe("virt");
+    expect(arm.KERNEL_VERSION).toBe("linux-image-6.12.12+bpo-arm64");
+    expect(arm.DEFAULT_IMAGE).toBe("debian-12-genericcloud-arm64-20250316-2053.qcow2");
+    expect(arm.KVM_BIOS).toBe("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
+    const x86OnArm = loadConfig({
+      host: testHost({ arch: "aarch64", debArch: "arm64" }),
+      env: { KVM_ARCH: "amd64" },
+    });
+    expect(x86OnArm.config.KVM_MACHINE_TYPE).toBe("pc");
+    expect(x86OnArm.config.KVM_BIOS).toBe("");
+  });
+
   it("every table row has a meaning and a status, and every default validates", () => {
     for (const name of VAR_NAMES) {
       const d = VARIABLES[name] as VarDef;

@@ -120,8 +120,8 @@ export function pathsFor(c: Config): StatePaths {
   return statePaths(c.HYDRA_STATE_DIR);
 }
 
-export function kernelCommandLine(c: Config, arch: string): string {
-  const console = arch === "aarch64" ? "ttyAMA0" : "ttyS0";
+export function kernelCommandLine(c: Config): string {
+  const console = c.KVM_ARCH === "aarch64" ? "ttyAMA0" : "ttyS0";
   return [`console=${console}`, "panic=-1", c.KVM_KERNEL_APPEND.trim()].filter(Boolean).join(" ");
 }
 
@@ -145,7 +145,6 @@ export function firmwareFor(c: Config): QemuSpec["firmware"] {
 }
 
 export interface SpecOptions {
-  arch: string;
   /** Bare kernel: whether the artifacts hold DEFAULT_RIMD_FILESYSTEM_FILENAME (an overlay is made). */
   rootfsPresent: boolean;
   /** Daemonize regardless of KVM_DAEMONIZE (`up -d`). */
@@ -157,7 +156,7 @@ export function qemuSpecFor(c: Config, opts: SpecOptions): QemuSpec {
   const art = artifactsFor(c);
   const firmware = firmwareFor(c);
   return {
-    arch: opts.arch,
+    arch: c.KVM_ARCH,
     name: c.VM_HOSTNAME,
     machine: c.KVM_MACHINE_TYPE,
     cpus: c.KVM_CPU,
@@ -170,7 +169,7 @@ export function qemuSpecFor(c: Config, opts: SpecOptions): QemuSpec {
           kernel: art.kernel,
           initrd: art.initrd,
           ...(opts.rootfsPresent ? { rootfs: paths.disk } : {}),
-          append: kernelCommandLine(c, opts.arch),
+          append: kernelCommandLine(c),
         }
       : { kind: "disk", disk: paths.disk, cidataIso: paths.cidataIso },
     network: { bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS, forwards: forwardsFor(c), mac: GUEST_NET.mac },

@@ -3,7 +3,7 @@
 // schema (string in → typed value out), its default (literal or derived from the host and other
 // variables, like the seed's `: ${X:=...}` lines), its meaning and its status for the docs.
 import { z } from "zod";
-import type { HostInfo } from "./host.js";
+import { archFromName, type ArchNames, type HostInfo } from "./host.js";
 
 export type Status = "supported" | "changed" | "not supported" | "new";
 
@@ -122,7 +122,21 @@ const extraMounts = z.string().transform((s, ctx) => {
   return out;
 });
 
+/** KVM_ARCH: QEMU's name of the guest's architecture; Debian's (amd64, arm64) is accepted too. */
+const archName = z.string().transform((s, ctx) => {
+  const v = s.trim();
+  if (/^[a-z0-9_]+$/.test(v)) return archFromName(v).arch;
+  ctx.addIssue({
+    code: "custom",
+    message: "accepted: x86_64 or aarch64 (also amd64, arm64), or another qemu-system-<arch> name",
+  });
+  return z.NEVER;
+});
+
 // ---- the table ----
+
+/** The guest's architecture (KVM_ARCH) in both spellings, for the defaults that name it. */
+const guest = (get: Get): ArchNames => archFromName(get("KVM_ARCH").trim());
 
 const osPick =
   (darwin: string, linux: string, other: string): DefaultFn =>
@@ -183,7 +197,7 @@ export const VARIABLES = {
   }),
   KERNEL_VERSION: v({
     schema: text,
-    default: (h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${h.debArch}`,
+    default: (_h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${guest(get).debArch}`,
     defaultDoc: "linux-image-${DEFAULT_KERNEL_VERSION}-${ARCH}",
     meaning: "Full kernel package name to install if a different kernel is required (empty: none)",
     status: "supported",
@@ -249,7 +263,7 @@ export const VARIABLES = {
   }),
   DEFAULT_IMAGE: v({
     schema: text,
-    default: (h) => `debian-12-genericcloud-${h.debArch}-20250316-2053.qcow2`,
+    default: (_h, get) => `debian-12-genericcloud-${guest(get).debArch}-20250316-2053.qcow2`,
     defaultDoc: "debian-12-genericcloud-${ARCH}-20250316-2053.qcow2",
     meaning: "QCOW2 image to use as base (may end in .zip/.gz/.bz2/.xz: decompressed once)",
     status: "supported",
@@ -326,7 +340,7 @@ export const VARIABLES = {
   }),
   DEFAULT_KVM_DARWIN_BIOS: v({
     schema: text,
-    default: (h) => h.homebrewEdk2Code ?? "",
+    default: (h, get) => h.homebrewEdk2?.[guest(get).arch] ?? "",
     defaultDoc: "newest /opt/homebrew/Cellar/qemu/*/share/qemu/edk2-${ARCH}-code.fd",
     meaning: "UEFI firmware (code) on macOS",
     status: "supported",
@@ -351,8 +365,8 @@ export const VARIABLES = {
   }),
   DEFAULT_KVM_LINUX_v7_BIOS: v({
     schema: text,
-    default: (h) => (h.arch === "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : ""),
-    defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd on arm64, empty on x86_64",
+    default: (_h, get) => (guest(get).arch === "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : ""),
+    defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd for an aarch64 guest, empty for x86_64",
     meaning: "UEFI firmware on Linux with QEMU < 9",
     status: "changed",
     note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS. On the virt machine the VM gets 64 MiB pflash copies (see KVM_BIOS)",
@@ -448,7 +462,8 @@ export const VARIABLES = {
   KVM_CPU_TYPE: v({
     schema: text,
     default: "",
-    defaultDoc: "host when accelerated, else qemu64-v1 (x86_64) / cortex-a76 (arm64, QEMU >= 7) / cortex-a72",
+    defaultDoc:
+      "host when accelerated, else qemu64-v1 (x86_64 guest) / cortex-a76 (aarch64 guest, QEMU >= 7) / cortex-a72",
     meaning: "QEMU CPU model",
     status: "supported",
   }),
@@ -501,12 +516,22 @@ export const VARIABLES = {
       "UEFI variables file (pflash, writable). On the virt machine the VM keeps its own 64 MiB copy in HYDRA_STATE_DIR (blank when empty), never writing this file",
     status: "supported",
   }),
+  KVM_ARCH: v({
+    schema: archName,
+    default: (h) => h.arch,
+    defaultDoc: "the host's (uname -m)",
+    meaning:
+      "Guest architecture: qemu-system-<KVM_ARCH> and the ${ARCH} in image and kernel names (x86_64, aarch64; amd64/arm64 accepted). Another than the host's runs under TCG",
+    status: "new",
+    note: "the seed always used the host's; an aarch64 guest on an x86_64 host (or the reverse) has no KVM/HVF",
+  }),
   KVM_MACHINE_TYPE: v({
     schema: text,
-    default: (h) => (h.arch === "aarch64" || h.os === "darwin" ? "virt" : "pc"),
-    defaultDoc: "virt on arm64/macOS, else pc",
+    default: (_h, get) => (guest(get).arch === "aarch64" ? "virt" : "pc"),
+    defaultDoc: "virt for an aarch64 guest, else pc",
     meaning: "QEMU machine type",
-    status: "supported",
+    status: "changed",
+    note: "chosen by the guest's architecture: the seed chose virt on every macOS host, which qemu-system-x86_64 does not have",
   }),
   KVM_ACCEL: v({
     schema: oneOf(["auto", "kvm", "hvf", "tcg"]),

@@ -41,10 +41,28 @@ describe("the KVM probe guest", () => {
 
   it("an explicit KVM_ACCEL skips probing", async () => {
     expect(
-      await probeAccel({ binary: "/nonexistent", arch: "x86_64", os: "linux", requested: "tcg" }),
+      await probeAccel({
+        binary: "/nonexistent",
+        arch: "x86_64",
+        hostArch: "x86_64",
+        os: "linux",
+        requested: "tcg",
+      }),
     ).toEqual({
       accel: "tcg",
       reason: "KVM_ACCEL",
     });
+  });
+
+  it("a guest of another architecture runs under TCG without probing", async () => {
+    expect(
+      await probeAccel({
+        binary: "/nonexistent",
+        arch: "aarch64",
+        hostArch: "x86_64",
+        os: "linux",
+        requested: "auto",
+      }),
+    ).toEqual({ accel: "tcg", reason: "aarch64 guest on a x86_64 host: emulated" });
   });
 });

@@ -36,14 +36,23 @@ export interface AccelChoice {
 
 export interface AccelProbeInput {
   binary: string;
+  /** The guest's architecture (KVM_ARCH). */
   arch: string;
+  /** The host's: KVM and HVF only run guests of the host's own architecture. */
+  hostArch: string;
   os: "linux" | "darwin" | "other";
   requested: "auto" | Accel;
 }
 
-/** KVM_ACCEL=auto: KVM only if a tiny guest really runs, HVF if the kernel supports it, else TCG. */
+/**
+ * KVM_ACCEL=auto: KVM only if a tiny guest really runs, HVF if the kernel supports it, else TCG;
+ * TCG without probing for a guest of another architecture than the host's.
+ */
 export async function probeAccel(input: AccelProbeInput): Promise<AccelChoice> {
   if (input.requested !== "auto") return { accel: input.requested, reason: "KVM_ACCEL" };
+  if (input.arch !== input.hostArch) {
+    return { accel: "tcg", reason: `${input.arch} guest on a ${input.hostArch} host: emulated` };
+  }
   if (input.os === "linux") {
     const kvm = await probeKvm(input.binary, input.arch);
     return kvm.ok ? { accel: "kvm", reason: kvm.detail } : { accel: "tcg", reason: `no KVM: ${kvm.detail}` };

@@ -9,7 +9,7 @@ import type { Loaded } from "../config/load.js";
 import { forwardsFor, hasFixedSizeFlash, pathsFor, portsFor, qemuSpecFor } from "../config/spec.js";
 import { BootError, EXIT, LauncherError } from "../errors.js";
 import { buildQemuArgs, qemuBinary } from "../qemu/args/index.js";
-import { probeAccel } from "../qemu/probe.js";
+import type { AccelChoice, AccelProbeInput } from "../qemu/probe.js";
 import type { HostFeatures, QemuVersion } from "../qemu/spec.js";
 import type { Reporter } from "../report.js";
 import { shellCommand } from "../shell-quote.js";
@@ -24,6 +24,8 @@ import { clearRunFiles, isQemu, readState, runningPid, tailLines, writeState } f
 export interface UpOptions {
   loaded: Loaded;
   host: HostInfo;
+  /** The host's acceleration probe (launcher/host.ts). */
+  probeAccel: (input: AccelProbeInput) => Promise<AccelChoice>;
   qemuVersion: QemuVersion;
   report: Reporter;
   dryRun: boolean;
@@ -39,7 +41,7 @@ export interface UpResult {
 export async function up(o: UpOptions): Promise<UpResult> {
   const c = o.loaded.config;
   const paths = pathsFor(c);
-  const binary = qemuBinary(o.host.arch);
+  const binary = qemuBinary(c.KVM_ARCH);
   const daemonize = o.daemonize || c.KVM_DAEMONIZE;
   for (const w of o.loaded.warnings) o.report.warn(w);
 
@@ -76,7 +78,13 @@ export async function up(o: UpOptions): Promise<UpResult> {
   }
 
   o.report.debug("probing acceleration");
-  const accel = await probeAccel({ binary, arch: o.host.arch, os: o.host.os, requested: c.KVM_ACCEL });
+  const accel = await o.probeAccel({
+    binary,
+    arch: c.KVM_ARCH,
+    hostArch: o.host.arch,
+    os: o.host.os,
+    requested: c.KVM_ACCEL,
+  });
   o.report.debug(`acceleration: ${accel.accel} (${accel.reason})`);
   const features: HostFeatures = { accel: accel.accel, qemuVersion: o.qemuVersion, os: o.host.os };
 
@@ -86,7 +94,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     o.report.info(`UEFI firmware KVM_BIOS=${c.KVM_BIOS}${vars}${copies}`);
   }
   if (o.dryRun) {
-    const spec = qemuSpecFor(c, { arch: o.host.arch, rootfsPresent: hasRootfs(c), daemonize });
+    const spec = qemuSpecFor(c, { rootfsPresent: hasRootfs(c), daemonize });
     process.stdout.write(`${shellCommand([binary, ...buildQemuArgs(spec, features)])}\n`);
     return { code: EXIT.ok };
   }
@@ -101,7 +109,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     forwardsFor(c).map((f) => f.host),
   );
 
-  const spec = qemuSpecFor(c, { arch: o.host.arch, rootfsPresent: prepared.rootfsPresent, daemonize });
+  const spec = qemuSpecFor(c, { rootfsPresent: prepared.rootfsPresent, daemonize });
   const args = buildQemuArgs(spec, features);
   o.report.debug(`${shellCommand([binary, ...args])}`);
   await clearRunFiles(paths);

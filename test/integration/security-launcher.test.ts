@@ -72,7 +72,7 @@ function argvFor(flags: Record<string, string>, daemonize = false): string[] {
     env: { ...SECRETS },
     flags: { VM_SSH_KEY_FILENAME: keyFile, ...flags },
   }).config;
-  return buildQemuArgs(qemuSpecFor(c, { arch: host.arch, rootfsPresent: false, daemonize }), TCG);
+  return buildQemuArgs(qemuSpecFor(c, { rootfsPresent: false, daemonize }), TCG);
 }
 
 describe("QEMU argv (dry run of the builders)", () => {

@@ -18,11 +18,10 @@ function argv(
   const host = testHost();
   const c = loadConfig({ host, env: {}, flags }).config;
   const spec = qemuSpecFor(c, {
-    arch: host.arch,
     rootfsPresent: opts.rootfsPresent ?? false,
     daemonize: opts.daemonize ?? false,
   });
-  return [qemuBinary(host.arch), ...buildQemuArgs(spec, features)];
+  return [qemuBinary(c.KVM_ARCH), ...buildQemuArgs(spec, features)];
 }
 
 /** One option and its value per line: golden diffs stay readable. */
@@ -55,6 +54,11 @@ describe("buildQemuArgs golden files", () => {
       argv({ ...BARE, DISABLE_9P_KUBELET_MOUNTS: "1", KVM_MEMORY: "512M" }, TCG, { daemonize: true }),
     ],
     ["bare-kernel-rootfs", argv({ ...BARE, KVM_KERNEL_APPEND: "quiet" }, TCG, { rootfsPresent: true })],
+    // an aarch64 guest on this x86_64 test host: virt, a TCG-friendly CPU, the v7 UEFI firmware
+    [
+      "aarch64-bare-kernel-uefi",
+      argv({ ...BARE, KVM_ARCH: "arm64", DEFAULT_RIMD_KERNEL_FILENAME: "Image" }, TCG, { daemonize: true }),
+    ],
     [
       "extra-ports",
       argv({ DEFAULT_KVM_PORTS_REDIRECT: "8080:80;8443:443", DEFAULT_KVM_HOST_STREAM_PORT: "" }),
