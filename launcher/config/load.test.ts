@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
-import { testHost } from "../test-support/host.js";
+import { testHost } from "../../test/launcher-support/host.js";
 import { loadConfig, maskedView } from "./load.js";
 import { VARIABLES, VAR_NAMES, type VarDef } from "./variables.js";
 

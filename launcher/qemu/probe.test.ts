@@ -2,7 +2,7 @@ import { execa } from "execa";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../test-support/tmp.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { PROBE } from "../tunables.js";
 import { KVM_PROBE_GUEST, kvmProbeArgs } from "./kvm-probe-guest.js";
 import { parseQemuVersion, probeAccel } from "./probe.js";

@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.js";
 import { pathsFor } from "../config/spec.js";
 import type { Reporter } from "../report.js";
-import { testHost } from "../test-support/host.js";
-import { startFileServer, type TestServer } from "../test-support/http-server.js";
-import { tempDir } from "../test-support/tmp.js";
+import { testHost } from "../../test/launcher-support/host.js";
+import { startFileServer, type TestServer } from "../../test/launcher-support/http-server.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { prepare } from "./prepare.js";
 
 let server: TestServer;

@@ -15,7 +15,7 @@ import { qemuSpecFor } from "../../launcher/config/spec.js";
 import { SECRET_NAMES } from "../../launcher/config/variables.js";
 import { buildQemuArgs } from "../../launcher/qemu/args/index.js";
 import type { HostFeatures } from "../../launcher/qemu/spec.js";
-import { testHost } from "../../launcher/test-support/host.js";
+import { testHost } from "../launcher-support/host.js";
 import { passwordHash } from "../../launcher/vm/prepare.js";
 import { REPO_ROOT } from "../fixtures/oci-images.js";
 

@@ -1,5 +1,5 @@
 // A fixed host for unit tests, so defaults and golden files do not depend on the machine.
-import type { HostInfo } from "../config/host.js";
+import type { HostInfo } from "../../launcher/config/host.js";
 
 export function testHost(over: Partial<HostInfo> = {}): HostInfo {
   return {
