@@ -37,6 +37,8 @@ export interface StatePaths {
   qmpSocket: string;
   /** JSON written by `up`: accel, ports, argv digest — read by `status`. */
   stateJson: string;
+  /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
+  stopRequested: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -53,6 +55,7 @@ export function statePaths(dir: string): StatePaths {
     serialLog: p("serial.log"),
     qmpSocket: p("qmp.sock"),
     stateJson: p("state.json"),
+    stopRequested: p("stop-requested"),
   };
 }
 

@@ -28,6 +28,7 @@ PACKAGES=(
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
   openssl                     # test-time CA, server and client certificates (mTLS security test)
+  binutils                    # as/ld: a unit test checks the KVM probe guest's bytes against its source
 )
 
 mode="${1:-all}"

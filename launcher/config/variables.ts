@@ -424,9 +424,32 @@ export const VARIABLES = {
   KVM_ACCEL: v({
     schema: oneOf(["auto", "kvm", "hvf", "tcg"]),
     default: "auto",
-    meaning: "Acceleration: auto probes KVM (a tiny guest must really run) / HVF, else TCG",
+    meaning:
+      "Acceleration: auto uses what this host is remembered to boot with, else probes KVM (a probe guest must do what early Linux does) / HVF, else TCG, and falls back to TCG when a boot shows no progress; kvm/hvf force it (a hang is then an error, exit 5)",
     status: "new",
     note: "the seed took a readable /dev/kvm as proof that KVM works",
+  }),
+  HYDRA_ACCEL_PROBE_TIMEOUT: v({
+    schema: int(1, 3600),
+    default: "60",
+    meaning:
+      "Seconds the KVM probe guest may take (well under 1 s on a working host; it runs once per host, see HYDRA_ACCEL_VERDICTS)",
+    status: "new",
+  }),
+  HYDRA_BOOT_WATCHDOG: v({
+    schema: int(0, 3600),
+    default: "15",
+    meaning:
+      "Under KVM/HVF, seconds the guest's serial console may stay silent before it answers on ssh; then QEMU is stopped and the VM boots under TCG (0: no watchdog)",
+    status: "new",
+  }),
+  HYDRA_ACCEL_VERDICTS: v({
+    schema: text,
+    default: (_h, get) => `${get("DEFAULT_DIR_IMAGE")}/accel-verdicts.json`,
+    defaultDoc: "${DEFAULT_DIR_IMAGE}/accel-verdicts.json",
+    meaning:
+      "File remembering, per host (QEMU version, host kernel, CPU model), which acceleration boots and why; empty: remember nothing. Delete it to probe again",
+    status: "new",
   }),
   KVM_TCG_TB_SIZE: v({
     schema: int(0, 4096),

@@ -33,7 +33,7 @@ export async function stageKernel(deb: string, cacheDir: string, log: LogFn): Pr
       async () => {
         if (!(await exists(path.join(dir, MODULES_INDEX)))) await buildKernel(deb, dir, log);
       },
-      (pid) => log(`kernel: waiting for the build of pid ${pid}`),
+      () => log("kernel: waiting for another process building it"),
     );
     // Guests hold hard links to their vmlinux, so old kernel stages can go.
     await pruneKeyDirs(cacheDir, KERNEL_KEEP, key);
