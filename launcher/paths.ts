@@ -37,6 +37,8 @@ export interface StatePaths {
   qmpSocket: string;
   /** JSON written by `up`: accel, ports, argv digest — read by `status`. */
   stateJson: string;
+  /** The per-VM ssh key pair (`<sshKey>.pub` beside it) made when no key is configured. */
+  sshKey: string;
   /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
   stopRequested: string;
 }
@@ -55,6 +57,7 @@ export function statePaths(dir: string): StatePaths {
     serialLog: p("serial.log"),
     qmpSocket: p("qmp.sock"),
     stateJson: p("state.json"),
+    sshKey: p("id_ed25519"),
     stopRequested: p("stop-requested"),
   };
 }

@@ -505,15 +505,17 @@ export const VARIABLES = {
   }),
   VM_PASSWORD: v({
     schema: text,
-    default: "vm-user",
-    meaning: "Cleartext password of VM_USERNAME (only its SHA-512 crypt hash reaches the VM)",
-    status: "supported",
+    default: "",
+    meaning:
+      "Cleartext password of VM_USERNAME (only its SHA-512 crypt hash reaches the VM); empty: the password is locked and ssh takes keys only",
+    status: "changed",
+    note: "no default password (the seed's was vm-user, with password-less sudo): set it to log in on the console",
     secret: true,
   }),
   VM_PASSWORD_ENCRYPTED: v({
     schema: matching(/^(\$[^\s]+)?$/, "empty or a crypt(3) hash such as $6$salt$..."),
     default: "",
-    meaning: "Encrypted password; overrides VM_PASSWORD",
+    meaning: "Encrypted password; overrides VM_PASSWORD (either one unlocks password login)",
     status: "supported",
     secret: true,
   }),
@@ -530,8 +532,9 @@ export const VARIABLES = {
     schema: text,
     default: "",
     meaning:
-      "ssh public key authorized for VM_USERNAME; empty: VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root",
-    status: "supported",
+      "ssh public key authorized for VM_USERNAME; empty: VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root, else a key pair the launcher makes in HYDRA_STATE_DIR (id_ed25519, 0600; used by `hydra-launcher ssh`)",
+    status: "changed",
+    note: "without any key the seed left the VM reachable by password only; now a per-VM key pair",
   }),
   VM_SSH_KEY_FILENAME: v({
     schema: text,
