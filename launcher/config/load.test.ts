@@ -26,7 +26,7 @@ describe("defaults", () => {
   it("keeps the seed table's defaults", () => {
     const { config: c, raw } = load();
     expect(c.VM_USERNAME).toBe("vm-user");
-    expect(c.VM_PASSWORD).toBe("vm-user");
+    expect(c.VM_PASSWORD).toBe(""); // changed: no default password (locked, key-only)
     expect(c.VM_SALT).toBe("123456");
     expect(c.VM_HOSTNAME).toBe("vm-host");
     expect(c.DEFAULT_KVM_HOST_SSHD_PORT).toBe(5555);
