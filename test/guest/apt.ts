@@ -109,15 +109,24 @@ export function kernelPackageOf(meta: PackageRecord): string {
   return image;
 }
 
+/** Records for the host's own architecture (or "all"): a foreign architecture added with
+ * `dpkg --add-architecture` gives apt-cache a second candidate per library. */
+export function nativeRecords(records: PackageRecord[], nativeArch: string): PackageRecord[] {
+  return records.filter((r) => r.architecture === nativeArch || r.architecture === "all");
+}
+
+let nativeArch: Promise<string> | undefined;
+
 /** Candidate records of the named packages (`apt-cache show --no-all-versions`); unknown ones are omitted. */
 export const aptShow: ShowFn = async (names) => {
+  nativeArch ??= execa("dpkg", ["--print-architecture"]).then((r) => r.stdout.trim());
   // apt-cache exits 100 when any name is unknown but still prints the others.
   const result = await execa("apt-cache", ["show", "--no-all-versions", ...names], { reject: false });
   if (result.failed && !result.stdout) {
     if (result.exitCode !== 100) throw new GuestBuildError(`apt-cache show failed: ${result.stderr}`);
     return [];
   }
-  return parseRecords(result.stdout);
+  return nativeRecords(parseRecords(result.stdout), await nativeArch);
 };
 
 /** `apt-cache depends --recurse` lines naming packages (not indented, not <virtual>). */

@@ -3,6 +3,7 @@ import {
   debFileName,
   kernelPackageOf,
   libraryClosure,
+  nativeRecords,
   parseDependsNames,
   parseRecords,
   parseRecursiveDepends,
@@ -46,6 +47,18 @@ describe("apt records", () => {
       depends: ["libc6", "libssl3", "libwrap0"],
     });
     expect(libc?.depends).toEqual(["libgcc-s1", "libc6-dev"]);
+  });
+
+  it("keeps the host's architecture (and all) when a foreign one is configured (dpkg --add-architecture)", () => {
+    const both = [
+      rec("libc6", "libs"),
+      { ...rec("libc6", "libs"), architecture: "arm64" },
+      { ...rec("tzdata", ""), architecture: "all" },
+    ];
+    expect(nativeRecords(both, "amd64").map((r) => `${r.name}:${r.architecture}`)).toEqual([
+      "libc6:amd64",
+      "tzdata:all",
+    ]);
   });
 
   it("takes the first alternative and drops versions and arch qualifiers", () => {
