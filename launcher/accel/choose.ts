@@ -24,13 +24,15 @@ export interface ChooseInput {
   /** Dry runs read what is remembered but write nothing. */
   remember: boolean;
   debug?: (message: string) => void;
+  /** A verdict that cannot be written is a warning, never a failed `up`. */
+  warn?: (message: string) => void;
   /** The probe (tests inject one). */
   probe?: (target: "kvm" | "hvf") => Promise<ProbeOutcome>;
 }
 
 export interface Chosen {
   choice: AccelChoice;
-  /** Records a verdict for this host (a no-op without HYDRA_ACCEL_VERDICTS or on dry runs). */
+  /** Records a verdict for this host (a no-op without HYDRA_ACCEL_VERDICTS or on dry runs); never throws. */
   remember(verdict: Verdict | undefined): Promise<void>;
 }
 
@@ -59,8 +61,12 @@ export async function chooseAccel(input: ChooseInput): Promise<Chosen> {
   const file = c.HYDRA_ACCEL_VERDICTS;
   const remember: Chosen["remember"] = async (verdict) => {
     if (!verdict || !input.remember || !file) return;
-    await writeVerdict(file, key, verdict);
-    input.debug?.(`remembered for this host: ${verdict.accel} (${verdict.reason})`);
+    try {
+      await writeVerdict(file, key, verdict);
+      input.debug?.(`remembered for this host: ${verdict.accel} (${verdict.reason})`);
+    } catch (err) {
+      input.warn?.(`could not remember the acceleration verdict in ${file}: ${(err as Error).message}`);
+    }
   };
   const remembered = c.KVM_ACCEL === "auto" ? await readVerdict(file, key) : undefined;
   const early = choiceWithoutProbe({ requested: c.KVM_ACCEL, os: input.os, remembered });

@@ -97,6 +97,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
       qemuVersion: o.qemuVersion,
       remember: !o.dryRun,
       debug: (m) => o.report.debug(m),
+      warn: (m) => o.report.warn(m),
       ...(o.probe ? { probe: o.probe } : {}),
     });
     const watchdogMs = c.HYDRA_BOOT_WATCHDOG * 1000;
@@ -240,9 +241,9 @@ async function bootAttempt(
     if (accelerated && err instanceof BootError && !vm.alive()) {
       return { kind: "hung", why: `QEMU exited during boot under ${choice.accel.toUpperCase()}` };
     }
-    // Not ready in time (or QEMU died under TCG): a foreground launcher stops what it started.
+    // Not ready in time: a foreground launcher stops what it started (then the error is printed).
     if (!a.daemonize && vm.alive()) {
-      o.report.error(err.message);
+      o.report.info("the VM did not become ready: powering it down");
       await stopVm(paths, { gracefulMs: c.HYDRA_DOWN_TIMEOUT * 1000, report: o.report });
       await vm.waitExit();
     }
