@@ -10,6 +10,15 @@ Creates what is missing (base image or kernel artifacts, cloud-init seed, disk o
 QEMU and returns once QEMU runs, ssh answers with a banner and CRI Version + Status report
 RuntimeReady. Running it again while the VM runs only checks readiness.
 
+Acceleration (KVM_ACCEL=auto): what this host is remembered to boot with (HYDRA_ACCEL_VERDICTS),
+else a probe guest under KVM/HVF, else TCG; under KVM/HVF a boot with no serial console progress
+for HYDRA_BOOT_WATCHDOG seconds is stopped and booted again under TCG. KVM_ACCEL=kvm|hvf|tcg
+forces it (a hang under a forced KVM/HVF is exit 5). The choice and why are printed.
+
+In the foreground (a systemd service's ExecStart): SIGTERM/SIGINT power the VM down and exit 0,
+as does 'hydra-launcher down'; a VM already running is kept until it ends; QEMU dying on its own
+is exit 5.
+
   -d, --daemonize      run QEMU in the background (KVM_DAEMONIZE=1); default: console on this terminal
   --dry-run            print the QEMU command (shell-quoted) and exit (DRY_RUN_ONLY=1)
   --timeout SECONDS    how long to wait for readiness (HYDRA_UP_TIMEOUT)`,
