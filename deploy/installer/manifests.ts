@@ -1,5 +1,5 @@
 // Locates files shipped in deploy/ from wherever this module runs (tsx from the repo or
-// dist/shim/install after a build): walk up until the file exists.
+// dist/deploy/installer after a build): walk up until the file exists.
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";

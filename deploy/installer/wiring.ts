@@ -9,7 +9,7 @@ import {
   rewireConfigFile,
   rewireFlagsFile,
   rewireK3sUnit,
-} from "./kubelet-wiring.js";
+} from "./kubelet-files.js";
 import {
   CONTAINERD_K3S_SOCKET,
   CONTAINERD_K3S_UNIT_NAME,

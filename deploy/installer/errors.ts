@@ -1,6 +1,6 @@
 // Typed installer errors; each carries the exit code the CLI returns (sysexits.h values
 // so scripts can tell bad usage from a broken node from a failing command).
-import { EXIT as SHIM_EXIT } from "../constants.js";
+import { EXIT as SHIM_EXIT } from "../../shim/constants.js";
 
 /** The shim's sysexits codes, plus verify's two outcomes below 64. */
 export const EXIT = { ...SHIM_EXIT, partial: 1, notInstalled: 2 } as const;

@@ -16,7 +16,7 @@ import {
   ownedDirsFor,
   unitPath,
 } from "./layout.js";
-import { k3sBinaryOf } from "./kubelet-wiring.js";
+import { k3sBinaryOf } from "./kubelet-files.js";
 import type { Change, InstallOptions, Snapshot } from "./types.js";
 import { KUBEADM_KUBECTL, k3sUnitPaths, readerFor, wiringCandidates } from "./wiring.js";
 

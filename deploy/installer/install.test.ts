@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfig } from "../config/load.js";
+import { parseConfig } from "../../shim/config/load.js";
 import { runInstallCli, type CliIo } from "./cli.js";
 import type { CommandResult } from "./runner.js";
 

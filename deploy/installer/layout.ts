@@ -1,8 +1,8 @@
 // Every path and tunable the installer touches, in one place. Paths are node paths
 // (absolute, as on the real node); the applier prefixes them with --root.
 import path from "node:path";
-import { DEFAULT_HOST_ENDPOINT, DEFAULT_SOCKET_PATH, DEFAULT_VM_ENDPOINT } from "../constants.js";
-import { LAST_KNOWN_GOOD_FILE } from "../state/last-known-good-file.js";
+import { DEFAULT_HOST_ENDPOINT, DEFAULT_SOCKET_PATH, DEFAULT_VM_ENDPOINT } from "../../shim/constants.js";
+import { LAST_KNOWN_GOOD_FILE } from "../../shim/state/last-known-good-file.js";
 
 export const SHIM_UNIT_NAME = "hydra-shim.service";
 export const CONTAINERD_K3S_UNIT_NAME = "containerd-k3s.service";

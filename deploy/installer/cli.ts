@@ -3,7 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { parseEndpoint } from "../config/endpoint.js";
+import { parseEndpoint } from "../../shim/config/endpoint.js";
 import { EXIT, InstallError, UsageError } from "./errors.js";
 import {
   DEFAULT_K3S_DATA_DIR,
