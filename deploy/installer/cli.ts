@@ -1,38 +1,53 @@
 // `hydra-shim install|verify|clean`: parses flags, reads the node, plans, applies. shim/cli.ts
 // dispatches here with everything after `hydra-shim`.
 import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import { parseEndpoint } from "../../shim/config/endpoint.js";
 import { EXIT, InstallError, UsageError } from "./errors.js";
+import { applyChanges, describeChange } from "./apply.js";
+import { readRequest } from "./desired.js";
 import {
-  DEFAULT_K3S_DATA_DIR,
+  DEFAULT_K3S_CONFIG,
+  DEFAULT_LAUNCHER_BIN,
   DEFAULT_NELLY_ENDPOINT,
   DEFAULT_NELLY_STREAM_ADDRESS,
   DEFAULT_SHIM_BIN,
+  LAUNCHER_UNIT_NAME,
+  PAYLOAD_ROOT,
+  SHIM_UNIT_NAME,
 } from "./layout.js";
 import { RUNTIME_CLASS_MANIFEST, findShippedFile } from "./manifests.js";
-import { applyChanges, describeChange, readSnapshot } from "./node-files.js";
-import { pathsToRead, planClean, planInstall } from "./plan.js";
+import { readNodeState } from "./node-state.js";
+import { payloadId } from "./payload-id.js";
+import { planClean, planInstall } from "./plan.js";
 import { execaRunner, type CommandRunner } from "./runner.js";
-import { touchesNode, type InstallOptions, type KubeletKind } from "./types.js";
+import { touchesNode, type InstallOptions, type KubeletKind, type LauncherMode } from "./types.js";
 import { formatReport, verifyNode } from "./verify.js";
 import { resolveWiring } from "./wiring.js";
 
 const USAGE = `Usage: hydra-shim <install|verify|clean> [options]
 
-  install   write the shim config and units, point the kubelet at the shim, apply the
-            nelly RuntimeClass and label this node; running it again changes nothing
+  install   write the shim's (and the launcher's) config and units, point the kubelet at the
+            shim, apply the nelly RuntimeClass and label this node; running it again changes
+            nothing
   verify    exit 0 installed, 1 partially installed (lists each file), 2 not installed
   clean     restore every file install changed byte for byte and remove what it added
 
 Options:
   --root DIR              treat DIR as / (tests, or the host mounted into a container) [/]
   --dry-run               print each change and command, change nothing
-  --kubelet k3s|kubeadm   how the kubelet is configured [k3s]
+  --kubelet k3s|kubeadm   how the kubelet is configured [k3s]: k3s gets a drop-in in
+                          <k3s config>.d; kubeadm's kubelet flags/config file is rewritten
   --k3s-unit NAME         k3s unit file name [k3s.service, else k3s-agent.service]
-  --k3s-data-dir DIR      k3s data dir [${DEFAULT_K3S_DATA_DIR}]
-  --shim-bin PATH         hydra-shim executable the unit runs [${DEFAULT_SHIM_BIN}]
+  --k3s-config FILE       k3s config file; the drop-in goes to FILE.d [${DEFAULT_K3S_CONFIG}]
+  --launcher systemd|none also run the VM from hydra-launcher.service [systemd]; none when
+                          something else runs it (the Helm chart's isolated-vm DaemonSet)
+  --payload DIR           install DIR (Node.js + Hydra, as the installer image carries it) as
+                          ${PAYLOAD_ROOT}/<version>; the units run ${PAYLOAD_ROOT}/current
+  --shim-bin PATH         without --payload: hydra-shim executable [${DEFAULT_SHIM_BIN}]
+  --launcher-bin PATH     without --payload: hydra-launcher executable [${DEFAULT_LAUNCHER_BIN}]
   --nelly-endpoint EP     the VM's containerd CRI [${DEFAULT_NELLY_ENDPOINT}]
   --nelly-stream URL      host-forwarded stream server of the VM's containerd, for exec/attach/
                           port-forward URLs [${DEFAULT_NELLY_STREAM_ADDRESS}]
@@ -46,7 +61,8 @@ Options:
   -h, --help              this text
 
 Exit codes: 0 ok (verify: installed), 1 partially installed, 2 not installed,
-64 bad usage, 65 node files not as expected, 69 a command (systemctl/kubectl) failed.
+64 bad usage, 65 node files not as expected, 69 a command (systemctl/kubectl) failed,
+70 internal error (a bug: the message has the stack).
 `;
 
 const COMMANDS = ["install", "verify", "clean"] as const;
@@ -84,8 +100,11 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
         "dry-run": { type: "boolean", default: false },
         kubelet: { type: "string", default: "k3s" },
         "k3s-unit": { type: "string" },
-        "k3s-data-dir": { type: "string", default: DEFAULT_K3S_DATA_DIR },
-        "shim-bin": { type: "string", default: DEFAULT_SHIM_BIN },
+        "k3s-config": { type: "string", default: DEFAULT_K3S_CONFIG },
+        launcher: { type: "string", default: "systemd" },
+        payload: { type: "string" },
+        "shim-bin": { type: "string" },
+        "launcher-bin": { type: "string" },
         "nelly-endpoint": { type: "string", default: DEFAULT_NELLY_ENDPOINT },
         "nelly-stream": { type: "string", default: DEFAULT_NELLY_STREAM_ADDRESS },
         "node-name": { type: "string" },
@@ -122,8 +141,20 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
       ? v.kubectl.split(/\s+/).filter(Boolean)
       : "auto";
   if (Array.isArray(kubectl) && kubectl.length === 0) throw new UsageError("--kubectl: empty command");
-  if (!v["shim-bin"].startsWith("/"))
-    throw new UsageError(`--shim-bin: "${v["shim-bin"]}" must be an absolute path`);
+  if (v.launcher !== "systemd" && v.launcher !== "none") {
+    throw new UsageError(`--launcher: "${v.launcher}" is not systemd or none`);
+  }
+  for (const flag of ["shim-bin", "launcher-bin", "k3s-config"] as const) {
+    const value = v[flag];
+    if (value !== undefined && !value.startsWith("/"))
+      throw new UsageError(`--${flag}: "${value}" must be an absolute path`);
+    if (value !== undefined && v.payload !== undefined && flag !== "k3s-config")
+      throw new UsageError(`--${flag} and --payload exclude each other (the payload brings its own)`);
+  }
+  const payload =
+    v.payload !== undefined
+      ? { dir: path.resolve(v.payload), id: await payloadId(path.resolve(v.payload)) }
+      : undefined;
 
   const manifestPath = v.runtimeclass ?? findShippedFile(RUNTIME_CLASS_MANIFEST);
   let manifest: string;
@@ -140,8 +171,11 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
     options: {
       kubelet: v.kubelet as KubeletKind,
       ...(v["k3s-unit"] ? { k3sUnit: v["k3s-unit"] } : {}),
-      k3sDataDir: v["k3s-data-dir"],
-      shimBin: v["shim-bin"],
+      k3sConfig: v["k3s-config"],
+      shimBin: v["shim-bin"] ?? DEFAULT_SHIM_BIN,
+      launcherBin: v["launcher-bin"] ?? DEFAULT_LAUNCHER_BIN,
+      launcher: v.launcher as LauncherMode,
+      ...(payload ? { payload } : {}),
       nellyEndpoint: nelly.text,
       nellyStreamAddress: v["nelly-stream"],
       kubectl,
@@ -153,10 +187,11 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
 }
 
 async function serviceStates(p: Parsed, io: CliIo): Promise<string> {
-  const wiring = resolveWiring(await readSnapshot(p.root, pathsToRead(p.options)), p.options);
+  const wiring = resolveWiring(await readNodeState(p.root, readRequest(p.options)), p.options);
   const units = [
-    ...(wiring.ownContainerd ? [wiring.runtimeUnit] : []),
-    "hydra-shim.service",
+    ...(wiring.kind === "kubeadm" ? [wiring.runtimeUnit] : []),
+    SHIM_UNIT_NAME,
+    ...(p.options.launcher === "systemd" ? [LAUNCHER_UNIT_NAME] : []),
     wiring.kubeletUnit,
   ];
   const lines: string[] = [];
@@ -173,14 +208,14 @@ async function serviceStates(p: Parsed, io: CliIo): Promise<string> {
 }
 
 async function execute(p: Parsed, io: CliIo): Promise<number> {
-  const snapshot = await readSnapshot(p.root, pathsToRead(p.options));
+  const node = await readNodeState(p.root, readRequest(p.options));
   if (p.command === "verify") {
-    const report = verifyNode(snapshot, p.options);
+    const report = verifyNode(node, p.options);
     io.out(formatReport(report));
     io.out(await serviceStates(p, io));
     return report.exitCode;
   }
-  const changes = p.command === "install" ? planInstall(snapshot, p.options) : planClean(snapshot, p.options);
+  const changes = p.command === "install" ? planInstall(node, p.options) : planClean(node, p.options);
   if (!changes.some(touchesNode)) {
     io.out(
       `hydra-shim ${p.command}: node already ${p.command === "install" ? "installed" : "clean"}, no change\n`,

@@ -1,6 +1,6 @@
-// Pure text edits that point a kubelet at the shim: the k3s systemd unit's ExecStart, or a
-// kubeadm-style kubelet's flags file / KubeletConfiguration. Each edit has a matching reader
-// so install, verify and clean agree on what "rewired" means.
+// Pure text edits that point a kubeadm-style kubelet at the shim: its flags file or its
+// KubeletConfiguration. Each edit has a matching reader so install, verify and clean agree on
+// what "rewired" means. (k3s is wired through its own config instead: k3s-config.ts.)
 import { parseDocument } from "yaml";
 import { NodeStateError } from "./errors.js";
 
@@ -12,28 +12,6 @@ const FLAG_VALUE = /(['"]?)--container-runtime-endpoint(?:=|\1\s*(?:\\\n\s*)?['"
 /** The endpoint a flags text (unit ExecStart, env file) passes, if any. */
 export function findFlagEndpoint(text: string): string | undefined {
   return FLAG_VALUE.exec(text)?.[2];
-}
-
-/** The k3s binary path from the unit's ExecStart (k3s's installer writes it on the first line). */
-export function k3sBinaryOf(unitText: string): string | undefined {
-  return /^ExecStart=(\S+)/m.exec(unitText)?.[1];
-}
-
-// `    server \` or `\t'agent' \`: the k3s subcommand line install.sh writes under ExecStart.
-const K3S_COMMAND_LINE = /^([ \t]*)'?(server|agent)'?[ \t]*\\\n/m;
-
-/** Inserts the endpoint as the first arguments after the k3s subcommand, in install.sh's quoting style. */
-export function rewireK3sUnit(unitText: string, unitPath: string, endpoint: string): string {
-  const m = K3S_COMMAND_LINE.exec(unitText);
-  if (!m) {
-    throw new NodeStateError(
-      `${unitPath}: no "server \\" or "agent \\" line under ExecStart, so it was not written by k3s's install.sh; ` +
-        `add ${RUNTIME_ENDPOINT_FLAG} ${endpoint} to k3s's arguments by hand or reinstall k3s`,
-    );
-  }
-  const at = m.index + m[0].length;
-  const args = `\t'${RUNTIME_ENDPOINT_FLAG}' \\\n\t'${endpoint}' \\\n`;
-  return unitText.slice(0, at) + args + unitText.slice(at);
 }
 
 /** kubeadm-flags.env / /etc/default/kubelet: rewrites the endpoint value in place. */

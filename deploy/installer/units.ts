@@ -1,17 +1,18 @@
-// Pure renderers for the files install writes: the shim's config and the systemd units.
+// Pure renderers for the files install writes: the shim's config, hydra-launcher's settings
+// and the two systemd units. Boot order (docs/deploy.md): the shim starts before the kubelet and
+// serves while its default runtime is still coming up; the launcher boots the VM on its own,
+// nothing waits for it (nelly pods fail and are retried by the kubelet until the VM answers).
 import {
-  CONTAINERD_K3S_CONFIG_FILE,
-  CONTAINERD_K3S_SOCKET,
-  CONTAINERD_K3S_UNIT_NAME,
   HYDRA_RUN_DIR,
+  LAUNCHER_CONFIG_FILE,
+  LAUNCHER_IMAGE_DIR,
+  LAUNCHER_STATE_DIR,
+  LAUNCHER_STOP_MARGIN_S,
   SHIM_CONFIG_FILE,
   SHIM_SOCKET,
   SHIM_STATE_DIR,
-  k3sBinDir,
 } from "./layout.js";
-
-const HEADER = "# Written by `hydra-shim install`; `hydra-shim clean` removes it. Edits are overwritten.";
-const DOCS = "https://github.com/smarter-project/hydra";
+import { DOCS_URL, HEADER } from "./written-by.js";
 
 export interface ShimConfigSpec {
   /** Endpoint of the node's own runtime (pods without a RuntimeClass). */
@@ -40,17 +41,22 @@ export interface ShimUnitSpec {
   shimBin: string;
   /** The kubelet's unit (k3s.service, kubelet.service): the shim must be up before it. */
   kubeletUnit: string;
-  /** The unit serving the default runtime, started first when present. */
-  runtimeUnit: string;
+  /** A unit serving the default runtime on its own, started first (kubeadm's containerd). */
+  runtimeUnit?: string;
 }
 
+const relative = (dir: string, base: string): string => dir.replace(new RegExp(`^${base}/`), "");
+
 export function renderShimUnit(spec: ShimUnitSpec): string {
+  const runtime = spec.runtimeUnit ? ` ${spec.runtimeUnit}` : "";
   return `${HEADER}
 [Unit]
 Description=hydra-shim: CRI multiplexer (RuntimeClass nelly runs in the Hydra VM)
-Documentation=${DOCS}
-Wants=network-online.target ${spec.runtimeUnit}
-After=network-online.target ${spec.runtimeUnit}
+Documentation=${DOCS_URL}
+# Up before the kubelet; it serves while its default runtime is still starting (k3s runs that
+# containerd itself) and does not wait for the VM (hydra-launcher.service).
+Wants=network-online.target${runtime}
+After=network-online.target${runtime}
 Before=${spec.kubeletUnit}
 
 [Install]
@@ -59,9 +65,9 @@ WantedBy=multi-user.target ${spec.kubeletUnit}
 [Service]
 Type=exec
 EnvironmentFile=-/etc/default/%N
-RuntimeDirectory=${HYDRA_RUN_DIR.replace(/^\/run\//, "")}
+RuntimeDirectory=${relative(HYDRA_RUN_DIR, "/run")}
 RuntimeDirectoryPreserve=yes
-StateDirectory=${SHIM_STATE_DIR.replace(/^\/var\/lib\//, "")}
+StateDirectory=${relative(SHIM_STATE_DIR, "/var/lib")}
 StateDirectoryMode=0700
 Restart=always
 RestartSec=2s
@@ -72,51 +78,52 @@ ExecStopPost=/bin/rm -f ${SHIM_SOCKET}
 `;
 }
 
-export interface ContainerdK3sUnitSpec {
-  k3sDataDir: string;
+export interface LauncherConfigSpec {
+  /** HYDRA_DOWN_TIMEOUT; the unit's TimeoutStopSec is derived from the same number. */
+  downTimeoutS: number;
 }
 
-/**
- * k3s's own containerd, run by systemd instead of by k3s once k3s is pointed at the shim.
- * Same root and state as k3s used, so images and running pods survive the switch.
- */
-export function renderContainerdK3sUnit(spec: ContainerdK3sUnitSpec): string {
-  const bin = k3sBinDir(spec.k3sDataDir);
+/** hydra-launcher's settings on a systemd node: everything lives in the unit's StateDirectory. */
+export function renderLauncherConfig(spec: LauncherConfigSpec): string {
+  return `${HEADER}
+# hydra-launcher settings (its variables, see \`hydra-launcher config --list\`). Put your own in
+# /etc/default/hydra-launcher as VARIABLE=value lines (e.g. VM_SSH_AUTHORIZED_KEY=...): the
+# environment beats this file. Raising HYDRA_DOWN_TIMEOUT there needs TimeoutStopSec raised too.
+DEFAULT_DIR_IMAGE: "${LAUNCHER_IMAGE_DIR}"
+HYDRA_DOWN_TIMEOUT: "${spec.downTimeoutS}"
+`;
+}
+
+export interface LauncherUnitSpec {
+  launcherBin: string;
+  downTimeoutS: number;
+}
+
+export function renderLauncherUnit(spec: LauncherUnitSpec): string {
+  const config = `--config ${LAUNCHER_CONFIG_FILE}`;
   return `${HEADER}
 [Unit]
-Description=containerd from k3s, serving hydra-shim's default runtime
-Documentation=${DOCS}
+Description=hydra-launcher: the Hydra VM (pods of RuntimeClass nelly run in it)
+Documentation=${DOCS_URL}
+# Independent of hydra-shim and the kubelet: the shim serves default pods while the VM is down.
 Wants=network-online.target
 After=network-online.target
-Before=hydra-shim.service
 
 [Install]
 WantedBy=multi-user.target
 
 [Service]
-Type=notify
+Type=simple
 EnvironmentFile=-/etc/default/%N
-EnvironmentFile=-/etc/sysconfig/%N
-# k3s puts its runc, shims and CNI plugins here and runs containerd with it on PATH.
-Environment=PATH=${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-KillMode=process
-Delegate=yes
-LimitNOFILE=1048576
-LimitNPROC=infinity
-LimitCORE=infinity
-TasksMax=infinity
-TimeoutStartSec=0
-Restart=always
-RestartSec=5s
-RuntimeDirectory=${HYDRA_RUN_DIR.replace(/^\/run\//, "")}
-RuntimeDirectoryPreserve=yes
-ExecStartPre=-/sbin/modprobe overlay
-ExecStartPre=/bin/rm -f ${CONTAINERD_K3S_SOCKET}
-ExecStart=${bin}/containerd -c ${CONTAINERD_K3S_CONFIG_FILE} -a ${CONTAINERD_K3S_SOCKET} --state /run/k3s/containerd --root ${spec.k3sDataDir}/agent/containerd
+StateDirectory=${relative(LAUNCHER_STATE_DIR, "/var/lib")}
+StateDirectoryMode=0700
+# \`up\` stays in the foreground with QEMU; on SIGTERM it powers the VM down.
+ExecStart=${spec.launcherBin} up ${config}
+ExecStop=${spec.launcherBin} down ${config}
+# SIGTERM to the launcher only: it, not systemd, stops QEMU cleanly.
+KillMode=mixed
+TimeoutStopSec=${spec.downTimeoutS + LAUNCHER_STOP_MARGIN_S}s
+Restart=on-failure
+RestartSec=10s
 `;
-}
-
-/** Our copy of k3s's generated containerd config: k3s stops regenerating it once it uses the shim. */
-export function renderContainerdK3sConfig(source: string, k3sConfigPath: string): string {
-  return `# Copied by \`hydra-shim install\` from ${k3sConfigPath} for ${CONTAINERD_K3S_UNIT_NAME}.\n${source}`;
 }
