@@ -28,6 +28,7 @@ PACKAGES=(
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
   openssl                     # test-time CA, server and client certificates (mTLS security test)
+  systemd                     # systemd-analyze verify: the installer's units checked by systemd's parser
 )
 
 mode="${1:-all}"

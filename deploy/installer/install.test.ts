@@ -1,5 +1,6 @@
 // The installer end to end against a temporary root holding a stock k3s node (test/fixtures/k3s),
 // with a recording command runner instead of systemd and kubectl.
+import { spawnSync } from "node:child_process";
 import { readFile, rm, stat, unlink, writeFile, mkdir, appendFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -105,6 +106,21 @@ describe("install on a stock k3s node", () => {
     // systemd waits longer than `down` does before it kills.
     const down = Number(parsed.values.HYDRA_DOWN_TIMEOUT);
     expect(Number(/^TimeoutStopSec=(\d+)s$/m.exec(unit)?.[1])).toBeGreaterThan(down);
+  });
+
+  it("systemd's own parser (systemd-analyze verify) accepts both units", async () => {
+    const bin = node.at("usr/local/bin");
+    await node.write("usr/local/bin/hydra-shim", "#!/bin/sh\n", 0o755);
+    await node.write("usr/local/bin/hydra-launcher", "#!/bin/sh\n", 0o755);
+    const args = ["--shim-bin", `${bin}/hydra-shim`, "--launcher-bin", `${bin}/hydra-launcher`];
+    expect(await node.cli("install", "--no-kubectl", ...args)).toBe(0);
+    const units = ["hydra-shim.service", "hydra-launcher.service"].map((u) =>
+      node.at(`etc/systemd/system/${u}`),
+    );
+    const r = spawnSync("systemd-analyze", ["verify", ...units], { encoding: "utf8" });
+    expect(r.error, "systemd-analyze (Debian package systemd, see scripts/ensure-deps.sh)").toBeUndefined();
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 
   it("applies the RuntimeClass and labels the node first, then stops k3s only around its wiring", async () => {
