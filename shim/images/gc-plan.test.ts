@@ -18,7 +18,7 @@ const BUSYBOX = img("e", 2, ["localhost/hydra/busybox:1"]);
 function input(over: Partial<GcInput> = {}, usedMiB = 90, lastUse: Record<string, number> = {}): GcInput {
   return {
     policy: { highPercent: 85, lowPercent: 70, minAgeMs: 2 * MIN, capacityBytes: 100 * MiB, pinned: [] },
-    usage: { usedBytes: usedMiB * MiB, mountpoint: "/var/lib/containerd" },
+    usage: { usedBytes: usedMiB * MiB, measuredAt: NOW, mountpoint: "/var/lib/containerd" },
     images: [A, B, C, PAUSE, BUSYBOX],
     inUse: [BUSYBOX.id],
     sandboxImages: ["localhost/hydra/pause:1"],

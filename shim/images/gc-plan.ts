@@ -5,6 +5,8 @@ import { imageNames, refSet } from "./refs.js";
 
 export interface FsUsage {
   usedBytes: number;
+  /** When the backend computed the figure (ms since the epoch; 0 when it does not say). */
+  measuredAt: number;
   inodesUsed?: number;
   mountpoint: string;
 }
@@ -83,7 +85,7 @@ export function usageLevel(
   return percent > policy.lowPercent ? "between-marks" : "below-low";
 }
 
-const round1 = (n: number): number => Math.round(n * 10) / 10;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 export function planImageGc(input: GcInput): GcPlan {
   const { policy, usage, now } = input;
@@ -129,8 +131,8 @@ export function planImageGc(input: GcInput): GcPlan {
       image: c.image,
       lastUse: c.lastUse,
       reason:
-        `image fs at ${round1(percent)}% (high mark ${policy.highPercent}%): freeing ${plan.bytesToFree} bytes ` +
-        `to reach ${policy.lowPercent}%; no container uses it; least recently used ` +
+        `image fs at ${round2(percent)}% (high mark ${round2(policy.highPercent)}%): freeing ${plan.bytesToFree} bytes ` +
+        `to reach ${round2(policy.lowPercent)}%; no container uses it; least recently used ` +
         `(last used ${new Date(c.lastUse).toISOString()}, ${Math.round((now - c.lastUse) / 1000)} s ago)`,
     };
     plan.candidates.push(removal);

@@ -29,6 +29,8 @@ class FakeVm {
   sandboxImage = "localhost/hydra/pause:1";
   removeFails = new Set<string>();
   calls: string[] = [];
+  /** ImageFsInfo's timestamp: when the fake "computed" usage (ns). */
+  measuredAtMs = 1;
 
   call: CallBackend = (backend, path, request) => {
     this.calls.push(path.slice(path.lastIndexOf("/") + 1));
@@ -38,7 +40,7 @@ class FakeVm {
           encodeCri("ImageFsInfoResponse", {
             image_filesystems: [
               {
-                timestamp: 1,
+                timestamp: this.measuredAtMs * 1e6,
                 fs_id: { mountpoint: `/var/lib/${backend}` },
                 used_bytes: { value: this.usedBytes },
                 inodes_used: { value: 1234 },
@@ -159,6 +161,10 @@ describe("ImageGc", () => {
     expect(vm.images.map((i) => i.id)).toEqual([id("c"), id("d"), id("e"), id("f")]);
     expect(lastUse.get("nelly", id("b"))).toBeUndefined();
 
+    // the backend's figure predates the removals: nothing is decided on it
+    expect(await gc.collect("nelly")).toMatchObject({ skipped: expect.stringMatching(/fresh figure/) });
+    now.t += MIN;
+    vm.measuredAtMs = now.t;
     const after = await gc.collect("nelly");
     expect(after).toMatchObject({ level: "below-low", removed: [] });
 

@@ -54,6 +54,8 @@ export class ImageGc {
   private readonly running = new Map<string, Promise<PassOutcome>>();
   private readonly levels = new Map<string, UsageLevel>();
   private readonly capacityWarned = new Set<string>();
+  /** When each backend's last removals ended: usage measured before then is stale. */
+  private readonly removedAt = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly deps: ImageGcDeps) {}
@@ -110,6 +112,12 @@ export class ImageGc {
     }
     if (!usage) return { backend, skipped: "the backend reports no image filesystem" };
     metrics.fsUsage(backend, usage, config.capacityBytes);
+    // containerd recomputes image fs usage periodically (every 10 s): a figure from before the
+    // last removals would have the GC remove again what is already gone.
+    const lastRemoval = this.removedAt.get(backend);
+    if (lastRemoval !== undefined && usage.measuredAt > 0 && usage.measuredAt <= lastRemoval) {
+      return { backend, skipped: "usage measured before the last removals: waiting for a fresh figure" };
+    }
     const percent = usagePercent(usage.usedBytes, config.capacityBytes);
     const level = usageLevel(percent, config);
     this.logLevelChange(backend, level, percent, usage.usedBytes, usage.inodesUsed, config);
@@ -159,6 +167,7 @@ export class ImageGc {
         "image GC: removed image",
       );
     }
+    if (removed.length > 0) this.removedAt.set(backend, this.now());
     if (freed < plan.bytesToFree) {
       log.warn(
         {

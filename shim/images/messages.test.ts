@@ -16,6 +16,7 @@ describe("the image messages the shim reads and writes itself", () => {
     const bytes = encodeCri("ImageFsInfoResponse", {
       image_filesystems: [
         {
+          timestamp: 1_767_225_600_123_000_000,
           fs_id: { mountpoint: "/var/lib/containerd/x" },
           used_bytes: { value: 2 ** 40 + 3 },
           inodes_used: { value: 9 },
@@ -25,6 +26,7 @@ describe("the image messages the shim reads and writes itself", () => {
     });
     expect(parseImageFsInfo(bytes)).toEqual({
       mountpoint: "/var/lib/containerd/x",
+      measuredAt: 1_767_225_600_123,
       usedBytes: 2 ** 40 + 3,
       inodesUsed: 9,
     });

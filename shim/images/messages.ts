@@ -50,6 +50,7 @@ export function parseImageFsInfo(response: Buffer): FsUsage | undefined {
   const inodes = findLast(fs, [4]);
   return {
     mountpoint: readString(fs, [2, 1]),
+    measuredAt: Math.floor(readUint(fs, [1]) / 1e6), // int64 nanoseconds
     usedBytes: readUint(fs, [3, 1]),
     ...(inodes ? { inodesUsed: readUint(fs, [4, 1]) } : {}),
   };
