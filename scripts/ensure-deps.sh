@@ -28,6 +28,8 @@ PACKAGES=(
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
   openssl                     # test-time CA, server and client certificates (mTLS security test)
+  docker-registry             # a real OCI registry with basic auth (image credentials + image GC tests)
+  apache2-utils               # htpasswd: the bcrypt password file that registry checks
 )
 
 mode="${1:-all}"
