@@ -19,6 +19,7 @@ import { shimConfigYaml, spawnShim, type SpawnedShim, type TestShimOptions } fro
 import { startDockerRegistry, type DockerRegistry } from "../fakes/docker-registry.js";
 import { fillerImage } from "../fixtures/filler-images.js";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE } from "../fixtures/oci-images.js";
+import { imageFsUsage } from "../../launcher/vm/image-fs.js";
 
 const MiB = 2 ** 20;
 /** Each filler image: one file of this many random bytes (its layer is uncompressed). */
@@ -237,6 +238,15 @@ describe("image GC of the nelly backend", () => {
     expect(await vmHas(recent)).toBe(true);
     expect(await vmHas(fillers[2]!)).toBe(false);
     await reconfigure({ high_percent: 85, low_percent: 80, min_age: "0s" });
+  });
+});
+
+describe("hydra-launcher status", () => {
+  it("reads the VM containerd's image fs over its CRI port", async () => {
+    const [fs] = await imageFsUsage(`127.0.0.1:${vm.tcpPort}`, 10_000);
+    expect(fs?.mountpoint).toMatch(/snapshotter/);
+    expect(fs?.usedBytes).toBe(await vmImageUsed());
+    expect(fs?.inodesUsed).toBeGreaterThan(0);
   });
 });
 
