@@ -5,6 +5,7 @@ import { pathsFor, portsFor, type Ports } from "../config/spec.js";
 import { READINESS } from "../tunables.js";
 import { criReady } from "./cri.js";
 import { connectAddress, sshBanner } from "./health.js";
+import { formatImageFs, imageFsUsage, type ImageFsUsage } from "./image-fs.js";
 import { readPid, readState, runningPid, type VmState } from "./state.js";
 
 export interface VmStatus {
@@ -25,6 +26,8 @@ export interface VmStatus {
   criReachable: boolean;
   sshReachable: boolean;
   runtime: string | null;
+  /** The VM containerd's image filesystems (CRI ImageFsInfo); null when it could not be asked. */
+  imageFs: ImageFsUsage[] | null;
   problems: string[];
 }
 
@@ -47,6 +50,7 @@ export async function vmStatus(loaded: Loaded, known: { accelVerdict?: Verdict }
     criReachable: false,
     sshReachable: false,
     runtime: null,
+    imageFs: null,
     problems,
   };
   try {
@@ -83,8 +87,14 @@ export async function vmStatus(loaded: Loaded, known: { accelVerdict?: Verdict }
     status.sshReachable = ssh.status === "fulfilled";
     if (ssh.status === "rejected") problems.push(`ssh: ${(ssh.reason as Error).message}`);
     status.criReachable = cri.status === "fulfilled";
-    if (cri.status === "fulfilled") status.runtime = `${cri.value.runtimeName} ${cri.value.runtimeVersion}`;
-    else problems.push(`cri: ${(cri.reason as Error).message}`);
+    if (cri.status === "fulfilled") {
+      status.runtime = `${cri.value.runtimeName} ${cri.value.runtimeVersion}`;
+      try {
+        status.imageFs = await imageFsUsage(`${host}:${status.ports.cri as number}`, t);
+      } catch (err) {
+        problems.push(`image fs: ${(err as Error).message}`);
+      }
+    } else problems.push(`cri: ${(cri.reason as Error).message}`);
   } catch (err) {
     problems.push(`status check failed: ${(err as Error).message}`);
   }
@@ -107,6 +117,7 @@ export function formatStatus(s: VmStatus): string {
     `ssh:        ${port(s.ports.ssh)} ${s.state === "running" ? (s.sshReachable ? "reachable" : "not reachable") : ""}`,
     `cri:        ${port(s.ports.cri)} ${s.state === "running" ? (s.criReachable ? `ready (${s.runtime})` : "not ready") : ""}`,
     `stream:     ${port(s.ports.stream)}`,
+    ...(s.imageFs ?? []).map((f) => `image fs:   ${formatImageFs(f)}`),
     ...s.problems.map((p) => `problem:    ${p}`),
   ].join("\n");
 }
