@@ -48,6 +48,9 @@ dir_k3s_var: DIR_K3S_VAR
 disable_9p_kubelet_mounts: DISABLE_9P_KUBELET_MOUNTS
 disable_containerd_csi_proxy: DISABLE_CONTAINERD_CSI_PROXY
 dry_run_only: DRY_RUN_ONLY
+hydra_accel_probe_timeout: HYDRA_ACCEL_PROBE_TIMEOUT
+hydra_accel_verdicts: HYDRA_ACCEL_VERDICTS
+hydra_boot_watchdog: HYDRA_BOOT_WATCHDOG
 hydra_down_timeout: HYDRA_DOWN_TIMEOUT
 hydra_state_dir: HYDRA_STATE_DIR
 hydra_up_timeout: HYDRA_UP_TIMEOUT
