@@ -1,13 +1,18 @@
 // What `up` chooses on hosts this machine is not: an Arm board (KVM working or not, QEMU 7 or 9),
 // a Mac with HVF, and this x86 machine running an aarch64 guest. The host is described through
 // main()'s Host seam; everything else is the real CLI, read from its --dry-run output.
+import path from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { testHost } from "../test/launcher-support/host.js";
+import { tempDir } from "../test/launcher-support/tmp.js";
 import { main } from "./cli.js";
+import { fingerprintKey, fingerprintOf } from "./accel/fingerprint.js";
+import { writeVerdict } from "./accel/verdicts.js";
 import type { HostInfo } from "./config/host.js";
 import { EXIT } from "./errors.js";
 import type { Host } from "./host.js";
-import { type AccelChoice, type AccelProbeInput, probeAccel } from "./qemu/probe.js";
-import { testHost } from "./test-support/host.js";
+import type { KvmProbeInput, ProbeOutcome } from "./qemu/probe.js";
+import type { ProbeTarget } from "./qemu/spec.js";
 
 const ARM_LINUX: Partial<HostInfo> = { os: "linux", arch: "aarch64", debArch: "arm64" };
 const HOMEBREW_EDK2 = "/opt/homebrew/Cellar/qemu/9.2.2/share/qemu/edk2-aarch64-code.fd";
@@ -17,31 +22,31 @@ const APPLE_SILICON: Partial<HostInfo> = {
   debArch: "arm64",
   homebrewEdk2: { aarch64: HOMEBREW_EDK2, x86_64: "/opt/homebrew/share/qemu/edk2-x86_64-code.fd" },
 };
-const KVM_WORKS: AccelChoice = { accel: "kvm", reason: "KVM ran the probe guest" };
-const KVM_FAILS: AccelChoice = { accel: "tcg", reason: "no KVM: /dev/kvm is missing" };
+const WORKS: ProbeOutcome = { ok: true, detail: "the probe guest ran" };
+const FAILS: ProbeOutcome = { ok: false, detail: "/dev/kvm is missing or not read/writable" };
 
 interface Described {
   facts: Partial<HostInfo>;
   qemu: [number, number];
-  /** What the host's probe answers for KVM_ACCEL=auto; default: the real rules (cross-arch → TCG). */
-  accel?: AccelChoice;
+  /** What the host's KVM/HVF probe answers (default: that it fails). */
+  probe?: ProbeOutcome;
 }
 
 /** A Host that is what the test says; records what the launcher asked it. */
 function describedHost(d: Described) {
-  const asked = { versions: [] as string[], probes: [] as AccelProbeInput[] };
+  const asked = {
+    versions: [] as string[],
+    probes: [] as ({ target: ProbeTarget } & KvmProbeInput)[],
+  };
   const host: Host = {
     facts: () => testHost({ cwd: "/srv/hydra", home: "/home/edge", ...d.facts }),
     qemuVersion: (binary) => {
       asked.versions.push(binary);
       return Promise.resolve({ major: d.qemu[0], minor: d.qemu[1], micro: 0 });
     },
-    probeAccel: (input) => {
-      asked.probes.push(input);
-      if (d.accel && input.requested === "auto" && input.arch === input.hostArch) {
-        return Promise.resolve(d.accel);
-      }
-      return probeAccel(input); // explicit KVM_ACCEL and cross-arch answer without I/O
+    probe: (target, kvm) => {
+      asked.probes.push({ target, ...kvm });
+      return Promise.resolve(d.probe ?? FAILS);
     },
   };
   return { host, asked };
@@ -76,7 +81,7 @@ afterEach(() => vi.restoreAllMocks());
 
 describe("an Arm Linux host", () => {
   it("KVM works: qemu-system-aarch64 -machine virt -accel kvm -cpu host, the v7 firmware as 64 MiB pflash copies", async () => {
-    const r = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], accel: KVM_WORKS });
+    const r = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], probe: WORKS });
     expect(r.code, r.stderr).toBe(EXIT.ok);
     expect(r.argv[0]).toBe("qemu-system-aarch64");
     expect(opt(r.argv, "-machine")).toBe("virt");
@@ -89,15 +94,21 @@ describe("an Arm Linux host", () => {
     expect(r.stderr).toContain("UEFI firmware KVM_BIOS=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
     expect(r.asked.versions).toEqual(["qemu-system-aarch64"]);
     expect(r.asked.probes).toEqual([
-      expect.objectContaining({ binary: "qemu-system-aarch64", arch: "aarch64", hostArch: "aarch64" }),
+      expect.objectContaining({
+        target: "kvm",
+        binary: "qemu-system-aarch64",
+        arch: "aarch64",
+        machine: "virt",
+      }),
     ]);
+    expect(r.stderr).toContain("acceleration: kvm (probe: the probe guest ran;");
   });
 
   it("KVM does not work: TCG with cortex-a76 on QEMU >= 7, cortex-a72 before", async () => {
-    const seven = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], accel: KVM_FAILS });
+    const seven = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], probe: FAILS });
     expect(opt(seven.argv, "-accel")).toBe("tcg,tb-size=256");
     expect(opt(seven.argv, "-cpu")).toBe("cortex-a76");
-    const six = await dryRun({ facts: ARM_LINUX, qemu: [6, 2], accel: KVM_FAILS });
+    const six = await dryRun({ facts: ARM_LINUX, qemu: [6, 2], probe: FAILS });
     expect(opt(six.argv, "-cpu")).toBe("cortex-a72");
   });
 
@@ -107,15 +118,15 @@ describe("an Arm Linux host", () => {
       DEFAULT_KVM_LINUX_v9_BIOS_VAR: "/usr/share/AAVMF/AAVMF_VARS.fd",
       DEFAULT_KVM_LINUX_v7_BIOS_VAR: "/fw/v7-vars.fd",
     };
-    const nine = await dryRun({ facts: ARM_LINUX, qemu: [9, 2], accel: KVM_WORKS }, [], v9env);
+    const nine = await dryRun({ facts: ARM_LINUX, qemu: [9, 2], probe: WORKS }, [], v9env);
     expect(pflash(nine.argv)[0]).toMatch(/file=\/srv\/hydra\/image\/vm\/firmware\/code-AAVMF_CODE\.fd$/);
     expect(nine.stderr).toContain(
       "KVM_BIOS=/usr/share/AAVMF/AAVMF_CODE.fd, variables KVM_BIOS_VAR=/usr/share/AAVMF/AAVMF_VARS.fd",
     );
-    const seven = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], accel: KVM_WORKS }, [], v9env);
+    const seven = await dryRun({ facts: ARM_LINUX, qemu: [7, 2], probe: WORKS }, [], v9env);
     expect(pflash(seven.argv)[0]).toMatch(/code-QEMU_EFI\.fd$/);
     expect(seven.stderr).toContain("variables KVM_BIOS_VAR=/fw/v7-vars.fd");
-    const nineDefault = await dryRun({ facts: ARM_LINUX, qemu: [9, 0], accel: KVM_WORKS });
+    const nineDefault = await dryRun({ facts: ARM_LINUX, qemu: [9, 0], probe: WORKS });
     expect(pflash(nineDefault.argv)).toEqual([]);
   });
 
@@ -132,9 +143,39 @@ describe("an Arm Linux host", () => {
   });
 });
 
+describe("remembered verdicts, keyed by the described host and the guest's architecture", () => {
+  it("an Arm board remembered to hang under KVM boots its own guests under TCG without probing; the key names both arches", async () => {
+    const dir = await tempDir("host-choices-");
+    const file = path.join(dir, "accel-verdicts.json");
+    const board = testHost(ARM_LINUX);
+    const key = fingerprintKey(fingerprintOf(board, "aarch64", { major: 9, minor: 2, micro: 0 }), {
+      cpuModel: "host",
+      machine: "virt",
+    });
+    expect(key).toMatch(/^aarch64 host, aarch64 guest \| qemu 9\.2\.0 \| Linux 6\.1\.0-test \| Test CPU \|/);
+    await writeVerdict(file, key, {
+      accel: "tcg",
+      reason: "boot watchdog: no serial console output",
+      at: "then",
+    });
+    const env = { HYDRA_ACCEL_VERDICTS: file };
+    const own = await dryRun({ facts: ARM_LINUX, qemu: [9, 2], probe: WORKS }, [], env);
+    expect(own.stderr).toContain("acceleration: tcg (remembered: since then: boot watchdog");
+    expect(own.asked.probes).toEqual([]);
+    // QEMU upgraded: another fingerprint, so the probe decides again
+    const upgraded = await dryRun({ facts: ARM_LINUX, qemu: [9, 3], probe: WORKS }, [], env);
+    expect(upgraded.stderr).toContain("acceleration: kvm (probe:");
+    expect(upgraded.asked.probes).toHaveLength(1);
+  });
+});
+
 describe("macOS on Apple silicon", () => {
   it("HVF: -accel hvf -cpu host -machine virt, the newest Homebrew edk2 firmware, mapped 9p", async () => {
-    const r = await dryRun({ facts: APPLE_SILICON, qemu: [9, 2], accel: { accel: "hvf", reason: "ok" } });
+    const r = await dryRun({
+      facts: APPLE_SILICON,
+      qemu: [9, 2],
+      probe: { ok: true, detail: "kern.hv_support=1" },
+    });
     expect(r.code, r.stderr).toBe(EXIT.ok);
     expect(r.argv[0]).toBe("qemu-system-aarch64");
     expect(opt(r.argv, "-accel")).toBe("hvf");
@@ -146,19 +187,25 @@ describe("macOS on Apple silicon", () => {
   });
 
   it("no HVF: TCG with cortex-a76", async () => {
-    const r = await dryRun({ facts: APPLE_SILICON, qemu: [9, 2], accel: { accel: "tcg", reason: "no HVF" } });
+    const r = await dryRun({
+      facts: APPLE_SILICON,
+      qemu: [9, 2],
+      probe: { ok: false, detail: "no HVF (kern.hv_support is not 1)" },
+    });
     expect(opt(r.argv, "-accel")).toBe("tcg,tb-size=256");
     expect(opt(r.argv, "-cpu")).toBe("cortex-a76");
   });
 
   it("an x86_64 guest there: pc, no HVF (another architecture), its own Homebrew firmware", async () => {
-    const r = await dryRun({ facts: APPLE_SILICON, qemu: [9, 2], accel: { accel: "hvf", reason: "ok" } }, [
-      "--set",
-      "KVM_ARCH=amd64",
-    ]);
+    const r = await dryRun(
+      { facts: APPLE_SILICON, qemu: [9, 2], probe: { ok: true, detail: "kern.hv_support=1" } },
+      ["--set", "KVM_ARCH=amd64"],
+    );
     expect(r.argv[0]).toBe("qemu-system-x86_64");
     expect(opt(r.argv, "-machine")).toBe("pc");
     expect(opt(r.argv, "-accel")).toBe("tcg,tb-size=256");
+    expect(r.asked.probes).toEqual([]);
+    expect(r.stderr).toContain("acceleration: tcg (emulated: x86_64 guest on a aarch64 host)");
     expect(pflash(r.argv)[0]).toBe(
       "if=pflash,format=raw,readonly=on,file=/opt/homebrew/share/qemu/edk2-x86_64-code.fd",
     );
@@ -178,7 +225,7 @@ describe("an aarch64 guest on this x86_64 Linux host (KVM_ARCH)", () => {
   ];
 
   it("emulates it: qemu-system-aarch64, virt, TCG without probing KVM, cortex-a76, console ttyAMA0", async () => {
-    const r = await dryRun({ facts: X86, qemu: [7, 2], accel: KVM_WORKS }, bare);
+    const r = await dryRun({ facts: X86, qemu: [7, 2], probe: WORKS }, bare);
     expect(r.code, r.stderr).toBe(EXIT.ok);
     expect(r.argv[0]).toBe("qemu-system-aarch64");
     expect(opt(r.argv, "-machine")).toBe("virt");
@@ -187,6 +234,8 @@ describe("an aarch64 guest on this x86_64 Linux host (KVM_ARCH)", () => {
     expect(opt(r.argv, "-kernel")).toBe("/guest/Image");
     expect(r.stdout).toContain("'console=ttyAMA0 panic=-1'");
     expect(r.asked.versions).toEqual(["qemu-system-aarch64"]);
+    expect(r.asked.probes).toEqual([]);
+    expect(r.stderr).toContain("acceleration: tcg (emulated: aarch64 guest on a x86_64 host)");
   });
 
   it("refuses KVM_ACCEL=kvm for it (exit 2, naming the fix)", async () => {

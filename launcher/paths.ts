@@ -40,6 +40,10 @@ export interface StatePaths {
   /** The virt machine's pflash copies: code-<KVM_BIOS name> (padded) and the VM's UEFI variables. */
   firmwareDir: string;
   firmwareVars: string;
+  /** The per-VM ssh key pair (`<sshKey>.pub` beside it) made when no key is configured. */
+  sshKey: string;
+  /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
+  stopRequested: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -58,6 +62,8 @@ export function statePaths(dir: string): StatePaths {
     stateJson: p("state.json"),
     firmwareDir: p("firmware"),
     firmwareVars: p(path.join("firmware", "vars.fd")),
+    sshKey: p("id_ed25519"),
+    stopRequested: p("stop-requested"),
   };
 }
 

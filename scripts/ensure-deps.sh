@@ -31,6 +31,10 @@ PACKAGES=(
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
   openssl                     # test-time CA, server and client certificates (mTLS security test)
+  binutils                    # as/ld: a unit test checks the KVM probe guest's bytes against its source
+  systemd                     # systemd-analyze verify: the installer's units checked by systemd's parser
+  docker-registry             # a real OCI registry with basic auth (image credentials + image GC tests)
+  apache2-utils               # htpasswd: the bcrypt password file that registry checks
 )
 # With --arm64: the arm64 test guest booted on this (any) host.
 ARM64_PACKAGES=(

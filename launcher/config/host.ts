@@ -1,4 +1,5 @@
-// Facts about the host that defaults depend on (the seed's uname/id/`qemu --version` probes).
+// Facts about the host that defaults and the accelerator verdicts depend on (the seed's
+// uname/id/`qemu --version` probes).
 // Gathering them is I/O; everything else in config/ is pure and takes a HostInfo.
 import fs from "node:fs";
 import os from "node:os";
@@ -17,6 +18,9 @@ export interface HostInfo {
   qemuMajor: number;
   /** On macOS: the newest Homebrew edk2 firmware per QEMU architecture (edk2-<arch>-code.fd). */
   homebrewEdk2?: Record<string, string>;
+  /** Kernel and CPU model: with QEMU's version they key the remembered accelerator verdicts. */
+  kernel: string;
+  cpuModel: string;
 }
 
 export interface ArchNames {
@@ -52,6 +56,8 @@ export function gatherHost(qemuMajor: number): HostInfo {
     cwd: process.cwd(),
     home: os.homedir(),
     qemuMajor,
+    kernel: `${os.type()} ${os.release()}`,
+    cpuModel: os.cpus()[0]?.model.trim() || "unknown CPU",
   };
   if (host.os === "darwin") {
     const found = KNOWN_ARCHES.flatMap((a) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
-import { testHost } from "../test-support/host.js";
+import { testHost } from "../../test/launcher-support/host.js";
 import { loadConfig, maskedView } from "./load.js";
 import { VARIABLES, VAR_NAMES, type VarDef } from "./variables.js";
 
@@ -26,7 +26,7 @@ describe("defaults", () => {
   it("keeps the seed table's defaults", () => {
     const { config: c, raw } = load();
     expect(c.VM_USERNAME).toBe("vm-user");
-    expect(c.VM_PASSWORD).toBe("vm-user");
+    expect(c.VM_PASSWORD).toBe(""); // changed: no default password (locked, key-only)
     expect(c.VM_SALT).toBe("123456");
     expect(c.VM_HOSTNAME).toBe("vm-host");
     expect(c.DEFAULT_KVM_HOST_SSHD_PORT).toBe(5555);

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT } from "../errors.js";
-import { tempDir } from "../test-support/tmp.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { ensurePflashCopies, VIRT_FLASH_BYTES } from "./firmware.js";
 
 describe("pflash copies for the virt machine", () => {

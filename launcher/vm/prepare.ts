@@ -26,6 +26,7 @@ import { ensureOverlay } from "../images/overlay.js";
 import { ensureArtifacts, ensureBaseImage } from "../images/pull.js";
 import type { Reporter } from "../report.js";
 import type { HostInfo } from "../config/host.js";
+import { ensureVmKeyPair } from "./ssh-key.js";
 
 /** VM_SSH_AUTHORIZED_KEY, else VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root (seed). */
 export function resolveSshKey(c: Config, host: HostInfo): string {
@@ -52,8 +53,10 @@ export function resolveSshKey(c: Config, host: HostInfo): string {
   }
 }
 
-export function passwordHash(c: Config): string {
-  return c.VM_PASSWORD_ENCRYPTED || sha512Crypt(c.VM_PASSWORD, c.VM_SALT);
+/** The password's crypt hash; undefined when none is configured (password login locked). */
+export function passwordHash(c: Config): string | undefined {
+  if (c.VM_PASSWORD_ENCRYPTED) return c.VM_PASSWORD_ENCRYPTED;
+  return c.VM_PASSWORD ? sha512Crypt(c.VM_PASSWORD, c.VM_SALT) : undefined;
 }
 
 /** Bare kernel: whether the artifacts hold a root filesystem (else the initrd is the root). */
@@ -74,8 +77,12 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
   const paths = pathsFor(c);
   await fsp.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   for (const m of mountsFor(c)) await fsp.mkdir(m.hostPath, { recursive: true });
-  const sshKey = resolveSshKey(c, host);
   const notes: string[] = [];
+  let sshKey = resolveSshKey(c, host);
+  if (!sshKey) {
+    sshKey = await ensureVmKeyPair(paths);
+    notes.push(`no ssh key configured: authorized the VM's own key pair ${paths.sshKey}`);
+  }
   const firmware = firmwareFor(c);
   if (firmware && hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
     const r = await ensurePflashCopies(
@@ -96,7 +103,7 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
         hostname: c.VM_HOSTNAME,
         username: c.VM_USERNAME,
         passwordHash: passwordHash(c),
-        sshKeys: sshKey ? [sshKey] : [],
+        sshKeys: [sshKey],
         kernelPackage: c.KERNEL_VERSION,
         installContainerd: !c.DISABLE_CONTAINERD_CSI_PROXY,
         mounts: mountsFor(c),

@@ -63,10 +63,16 @@ describe("the arm64 test guest under hydra-launcher (TCG on an x86_64 host)", ()
     };
     const pidfile = statePaths(stateDir).pidfile;
     try {
+      const upLines: string[] = [];
       await vmUp(vm, (line) => {
+        upLines.push(line);
         const m = READY_IN.exec(line);
         if (m) timings["boot → CRI ready, kernel + initrd (launcher)"] = `${m[1]} s`;
       });
+      // another architecture than the host's: TCG at once, no KVM probe and no remembered verdict
+      if (process.arch !== "arm64") {
+        expect(upLines.join("\n")).toMatch(/acceleration: tcg \(emulated: aarch64 guest on a \S+ host\)/);
+      }
       const status = await vmStatus(vm);
       expect(status).toMatchObject({
         state: "running",

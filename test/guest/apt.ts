@@ -116,7 +116,18 @@ export function kernelPackageOf(meta: PackageRecord): string {
   return image;
 }
 
-/** Candidate records of the named packages (`apt-cache show --no-all-versions`); unknown ones are omitted. */
+/**
+ * The records of one architecture (or "all"): with a second architecture configured
+ * (`dpkg --add-architecture`) apt-cache answers a bare name with a candidate for each.
+ */
+export function recordsOf(records: PackageRecord[], arch: string): PackageRecord[] {
+  return records.filter((r) => r.architecture === arch || r.architecture === "all");
+}
+
+/**
+ * Candidate records of the named packages (`apt-cache show --no-all-versions`), of every
+ * architecture apt knows (callers take one with recordsOf); unknown ones are omitted.
+ */
 export const aptShow: ShowFn = async (names) => {
   // apt-cache exits 100 when any name is unknown but still prints the others.
   const result = await execa("apt-cache", ["show", "--no-all-versions", ...names], { reject: false });
@@ -160,9 +171,7 @@ export async function prefetchedShow(roots: string[], arch: string): Promise<Sho
     });
   }
   const records = await aptShow(parseRecursiveDepends(depends.stdout));
-  const byName = new Map(
-    records.filter((r) => r.architecture === arch || r.architecture === "all").map((r) => [r.name, r]),
-  );
+  const byName = new Map(recordsOf(records, arch).map((r) => [r.name, r]));
   return (names) => Promise.resolve(names.flatMap((n) => byName.get(n) ?? []));
 }
 

@@ -136,7 +136,7 @@ export async function buildTestGuest(opts: BuildOptions = {}): Promise<TestGuest
       if (!opts.force && (await isBuilt())) return;
       await build(inputs, cacheRoot, dir, log);
     },
-    (pid) => log(`waiting for the build of pid ${pid}`),
+    () => log("waiting for another process building this guest"),
   );
   const pruned = await pruneKeyDirs(cacheRoot, GUEST_KEEP, inputs.key);
   if (pruned.length > 0) log(`pruned ${pruned.length} older guest(s)`);

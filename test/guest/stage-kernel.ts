@@ -40,7 +40,7 @@ export async function stageKernel(
       async () => {
         if (!(await exists(path.join(dir, MODULES_INDEX)))) await buildKernel(deb, arch, modules, dir, log);
       },
-      (pid) => log(`kernel: waiting for the build of pid ${pid}`),
+      () => log("kernel: waiting for another process building it"),
     );
     // Guests hold hard links to their kernel file, so old kernel stages can go.
     await pruneKeyDirs(cacheDir, KERNEL_KEEP, key);

@@ -25,6 +25,7 @@ import { forceCleanup, processesUnder } from "./host-cleanup.js";
 import { freePort, waitForPort } from "./ports.js";
 import { claimSlot, ownerRecord, staleSlots } from "./slots.js";
 import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
+import { hostProblem } from "./preflight.js";
 
 export { busyboxContainerConfig, kubeletPodLogDir, podSandboxConfig } from "./cri-objects.js";
 export type { ContainerOptions, PodSandboxOptions } from "./cri-objects.js";
@@ -414,6 +415,8 @@ class Instance implements ContainerdInstance {
 
 export async function startContainerd(opts: StartOptions): Promise<ContainerdInstance> {
   if (!opts.name) throw new HarnessError("startContainerd: name must be a non-empty string");
+  const problem = hostProblem();
+  if (problem) throw new HarnessError(`cannot run test containers here: ${problem}`);
   const baseDir = opts.baseDir ?? process.env[BASE_DIR_ENV] ?? DEFAULT_BASE_DIR;
   const images = opts.images ?? true;
   const imagesReady = images ? ensureTestImages() : undefined;

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../config/load.js";
 import { qemuSpecFor } from "../../config/spec.js";
-import { testHost } from "../../test-support/host.js";
+import { testHost } from "../../../test/launcher-support/host.js";
 import type { HostFeatures } from "../spec.js";
 import { buildQemuArgs, qemuBinary } from "./index.js";
 

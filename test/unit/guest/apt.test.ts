@@ -6,6 +6,7 @@ import {
   parseDependsNames,
   parseRecords,
   parseRecursiveDepends,
+  recordsOf,
   qualified,
   type PackageRecord,
 } from "../../guest/apt.js";
@@ -47,6 +48,17 @@ describe("apt records", () => {
       depends: ["libc6", "libssl3", "libwrap0"],
     });
     expect(libc?.depends).toEqual(["libgcc-s1", "libc6-dev"]);
+  });
+
+  it("keeps one architecture's records (and all) when two are configured (dpkg --add-architecture)", () => {
+    const both = [
+      rec("libc6", "libs"),
+      { ...rec("libc6", "libs"), architecture: "arm64" },
+      { ...rec("tzdata", ""), architecture: "all" },
+    ];
+    const names = (arch: string) => recordsOf(both, arch).map((r) => `${r.name}:${r.architecture}`);
+    expect(names("amd64")).toEqual(["libc6:amd64", "tzdata:all"]);
+    expect(names("arm64")).toEqual(["libc6:arm64", "tzdata:all"]);
   });
 
   it("takes the first alternative and drops versions and arch qualifiers", () => {
