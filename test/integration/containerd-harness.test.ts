@@ -352,6 +352,8 @@ describe("containerd harness", () => {
     const holders = insts.map((i) => i.pids().mountHolder);
     const pins = insts.map((i) => pinMountNamespace(i.pids().containerd!));
     try {
+      // the running pod's rootfs and netns: proof that the pinned namespace is the one to look in
+      expect(mountsInNamespace(pins[0]!.path, unixInst!.dir).length).toBeGreaterThan(0);
       await tcpInst!.kill(); // stop() after a crash: containerd comes back to remove its pods
       await timed("stop both", () => Promise.all(insts.map((i) => i.stop())));
       for (const [i, inst] of insts.entries()) {
@@ -464,6 +466,7 @@ describe("cleanup when the owning process dies", () => {
     const { info, child } = await runChild("wait", baseDir);
     const pin = pinMountNamespace(info.containerd);
     try {
+      expect(mountsInNamespace(pin.path, info.dir).length).toBeGreaterThan(0); // the pod's
       child.kill("SIGKILL");
       await childExit(child);
       expect(processesUnder(info.dir).length).toBeGreaterThan(0); // containerd and the pod live on
