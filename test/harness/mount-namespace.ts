@@ -283,6 +283,7 @@ export interface StaleHolder {
 
 /** Holders of baseDir whose owner is dead (SIGKILLed): their mounts are to be cleaned, then they killed. */
 export function staleHolders(baseDir: string): StaleHolder[] {
+  if (!runsInChroot()) return []; // only a chroot's harness starts holders: the normal path scans nothing
   const found: StaleHolder[] = [];
   for (const { pid, cmdline } of listProcesses()) {
     const h = parseHolderCmdline(cmdline);
