@@ -17,7 +17,7 @@ PACKAGES=(
   containerd                  # the host and test backends (integration tests, demo, bench)
   runc                        # OCI runtime for containerd
   containernetworking-plugins # CNI bridge/host-local/loopback for pod sandboxes
-  busybox-static              # the locally built pause and busybox images; the test guest's userland
+  busybox-static              # the locally built pause and busybox images; the test guest's userland; the test harness's pivot_root in a chroot
   socat                       # TCP bridges with TCP_NODELAY (tests, guest CRI proxy)
   qemu-system-x86             # the VM
   qemu-utils                  # qemu-img: overlays and resizing
