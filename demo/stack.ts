@@ -9,6 +9,7 @@ import { criClient, type CriClient } from "../test/harness/cri-client.js";
 import { processAlive, processStartTime } from "../test/harness/host-cleanup.js";
 import { freePort } from "../test/harness/ports.js";
 import { buildTestGuest, type TestGuest } from "../test/guest/build.js";
+import type { GuestArch } from "../test/guest/spec.js";
 import { PATHS, STATE_FILES } from "./defaults.js";
 import { SetupError } from "./errors.js";
 import { startShim, type ShimProcess } from "./shim.js";
@@ -107,6 +108,10 @@ export interface BringUpOptions {
   teardown: Teardown;
   /** Parent of the host containerd's slot dir (short: socket paths are limited). */
   containerdBase?: string;
+  /** The test guest's architecture (default amd64); another than the host's runs emulated. */
+  guestArch?: GuestArch;
+  /** More launcher variables for `up` (VmSettings.upSettings), e.g. KVM_BIOS. */
+  upSettings?: Record<string, string>;
 }
 
 export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
@@ -126,8 +131,8 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   });
 
   const guest = await s.step(
-    "test guest (kernel + initramfs, built locally, cached)",
-    () => buildTestGuest({ log: (line) => s.note(line) }),
+    `test guest (${o.guestArch ?? "amd64"} kernel + initramfs, built locally, cached)`,
+    () => buildTestGuest({ ...(o.guestArch ? { arch: o.guestArch } : {}), log: (line) => s.note(line) }),
     (g) => `${g.dir}${g.cached ? " (cached)" : ""}`,
   );
 
@@ -147,6 +152,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
         const ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
         vm = {
           stateDir: layout.vmDir,
+          arch: guest.qemuArch,
           guestDir: guest.dir,
           kernelFile: path.basename(guest.kernel),
           initrdFile: path.basename(guest.initrd),
@@ -154,6 +160,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
           nodeRoot: layout.nodeRoot,
           samePathShares: [layout.kubeletDir, layout.podLogDir],
           sshPublicKey,
+          ...(o.upSettings ? { upSettings: o.upSettings } : {}),
         };
         await fs.writeFile(layout.vmSettings, JSON.stringify(vm));
         try {

@@ -37,6 +37,13 @@ export interface StatePaths {
   qmpSocket: string;
   /** JSON written by `up`: accel, ports, argv digest — read by `status`. */
   stateJson: string;
+  /** The virt machine's pflash copies: code-<KVM_BIOS name> (padded) and the VM's UEFI variables. */
+  firmwareDir: string;
+  firmwareVars: string;
+  /** The per-VM ssh key pair (`<sshKey>.pub` beside it) made when no key is configured. */
+  sshKey: string;
+  /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
+  stopRequested: string;
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -53,7 +60,16 @@ export function statePaths(dir: string): StatePaths {
     serialLog: p("serial.log"),
     qmpSocket: p("qmp.sock"),
     stateJson: p("state.json"),
+    firmwareDir: p("firmware"),
+    firmwareVars: p(path.join("firmware", "vars.fd")),
+    sshKey: p("id_ed25519"),
+    stopRequested: p("stop-requested"),
   };
+}
+
+/** The padded copy of a firmware code file, named after it so the command line shows which. */
+export function firmwareCodeCopy(paths: StatePaths, source: string): string {
+  return path.join(paths.firmwareDir, `code-${path.basename(source)}`);
 }
 
 /** fw_cfg item the test guest reads its settings from (contract with test/guest). */

@@ -20,16 +20,22 @@ export const DOWNLOAD = {
   retryDelayMs: 500,
   /** A connection that delivers nothing for this long is cut and resumed. */
   idleTimeoutMs: 60_000,
-  /** How long to wait for another process holding a download's lock. */
+  /** How long to wait for another live launcher holding a download's lock (see file-lock.ts). */
   lockWaitMs: 30 * 60_000,
-  lockPollMs: 250,
 } as const;
 
 export const PROBE = {
-  /** The KVM probe guest exits within milliseconds when KVM works; this bounds a hang. */
-  kvmTimeoutMs: 5_000,
-  /** Exit status QEMU returns when the probe guest writes 0x31 to isa-debug-exit: (0x31<<1)|1. */
-  kvmSuccessExit: 99,
+  /** After a probe's timeout (HYDRA_ACCEL_PROBE_TIMEOUT), SIGKILL if QEMU ignores SIGTERM. */
+  killGraceMs: 2_000,
+  /** Other arches: a KVM VM still up after this long has started (no probe guest there yet). */
+  startsWaitMs: 1_500,
+} as const;
+
+export const WATCHDOG = {
+  /** How often the boot watchdog looks at the serial log and QEMU's run state. */
+  pollMs: 500,
+  /** Per QMP query-status; a slow answer is skipped, not a hang. */
+  qmpTimeoutMs: 2_000,
 } as const;
 
 export const READINESS = {

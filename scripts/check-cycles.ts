@@ -1,14 +1,14 @@
-// Fails when the static imports of shim/ or launcher/ form a cycle (tests excluded; dynamic
-// import() is how a module loads something lazily and does not count). Part of `npm run lint`.
-// madge does this too, but its TypeScript peer range stops before ours; the compiler's own
-// import scanner is all it takes.
-import { readdirSync, readFileSync } from "node:fs";
+// Fails when the static imports of shim/, launcher/ or deploy/installer/ form a cycle (tests
+// excluded; type-only imports count, since they tangle the layout too; dynamic import() is how a
+// module loads something lazily and does not count). Part of `npm run lint`. madge does this too,
+// but its TypeScript peer range stops before ours; the compiler's own parser is all it takes.
+import { readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { resolveRelative, staticImports } from "./import-graph.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const TREES = ["shim", "launcher"];
+const TREES = ["shim", "launcher", "deploy/installer"];
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -20,11 +20,7 @@ function sources(dir: string): string[] {
 
 /** Relative static imports of `file`, as absolute .ts paths. */
 function importsOf(file: string): string[] {
-  const info = ts.preProcessFile(readFileSync(file, "utf8"), true, false);
-  return info.importedFiles
-    .map((f) => f.fileName)
-    .filter((s) => s.startsWith("."))
-    .map((s) => resolve(dirname(file), s).replace(/\.js$/, ".ts"));
+  return staticImports(file).flatMap((i) => resolveRelative(file, i.specifier) ?? []);
 }
 
 const files = TREES.flatMap((t) => sources(join(ROOT, t)));

@@ -104,7 +104,7 @@ export async function runCli(args: string[], io: CliIo = defaultIo): Promise<num
   const [first, ...rest] = args;
   if (first !== undefined && INSTALL_COMMANDS.has(first)) {
     // The installer's modules are loaded only for these commands, never by a serving shim.
-    const { runInstallCli } = await import("./install/cli.js");
+    const { runInstallCli } = await import("../deploy/installer/cli.js");
     return runInstallCli([first, ...rest]);
   }
   try {

@@ -16,6 +16,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY shim ./shim
 COPY launcher ./launcher
+COPY deploy/installer ./deploy/installer
 RUN npm run build && npm prune --omit=dev
 
 # ---- runtime: Debian + QEMU for the target architecture + Node, no compilers ----

@@ -84,6 +84,33 @@ describe("renderCloudInit", () => {
     expect(doc.runcmd).toContainEqual(["systemctl", "enable", "--now", "hydra-cri-proxy.service"]);
   });
 
+  it("a configured password unlocks password login (its hash only); sudo stays", () => {
+    const doc = YAML.parse(file(files, "user-data")) as { users: [string, Record<string, unknown>] } & Record<
+      string,
+      unknown
+    >;
+    expect(doc.users[1]).toMatchObject({
+      lock_passwd: false,
+      passwd: BASE.passwordHash,
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+    });
+    expect(doc).not.toHaveProperty("ssh_pwauth"); // sshd's own setting, as in the seed
+  });
+
+  it("no password (the default): the account's password is locked, sshd takes keys only, sudo stays", () => {
+    const { passwordHash: _none, ...rest } = BASE;
+    const ud = file(renderCloudInit(rest, templates), "user-data");
+    const doc = YAML.parse(ud) as { users: [string, Record<string, unknown>] } & Record<string, unknown>;
+    expect(doc.users[1]).toMatchObject({
+      lock_passwd: true,
+      ssh_authorized_keys: BASE.sshKeys,
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+    });
+    expect(doc.users[1]).not.toHaveProperty("passwd");
+    expect(doc.ssh_pwauth).toBe(false);
+    expect(ud).not.toMatch(/\$6\$/);
+  });
+
   it("keeps user input inside its YAML string (no injection)", () => {
     const evil = renderCloudInit({ ...BASE, sshKeys: ["ssh-rsa AAA\nruncmd: [[rm, -rf, /]]"] }, templates);
     const doc = YAML.parse(file(evil, "user-data")) as {

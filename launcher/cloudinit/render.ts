@@ -9,8 +9,11 @@ import { fill, type Templates } from "./templates.js";
 export interface CloudInitInput {
   hostname: string;
   username: string;
-  /** crypt(3) hash: the cleartext password never enters the seed. */
-  passwordHash: string;
+  /**
+   * crypt(3) hash: the cleartext password never enters the seed. Undefined: no password, the
+   * account's password is locked and sshd takes keys only.
+   */
+  passwordHash?: string | undefined;
   sshKeys: string[];
   /** Kernel package to install (KERNEL_VERSION), empty: none. */
   kernelPackage: string;
@@ -80,7 +83,9 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   const userData = fill(t["user-data"], {
     hostname: json(input.hostname),
     username: json(input.username),
-    passwordHash: json(input.passwordHash),
+    lockPasswd: json(input.passwordHash === undefined),
+    passwordHash: json(input.passwordHash ?? null),
+    sshPwauth: json(input.passwordHash === undefined ? false : null),
     sshKeys: json(input.sshKeys),
     packages: json(packages),
     mounts: json(input.mounts.map((m) => [m.tag, m.guestPath, "9p", `${NINEP_OPTIONS},nofail`, "0", "0"])),
@@ -90,7 +95,7 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   const files: SeedFile[] = [
     {
       name: "user-data",
-      content: `#cloud-config\n${YAML.stringify(YAML.parse(userData), { lineWidth: 0 })}`,
+      content: `#cloud-config\n${YAML.stringify(withoutNulls(YAML.parse(userData)), { lineWidth: 0 })}`,
     },
     { name: "vendor-data", content: t["vendor-data"] },
     {
@@ -107,6 +112,17 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   const instanceId = `${input.hostname}-${seedDigest(files).slice(0, 12)}`;
   const metaData = fill(t["meta-data"], { instanceId: json(instanceId), hostname: json(input.hostname) });
   return [{ name: "meta-data", content: metaData }, ...files];
+}
+
+/** A template key filled with null is left out (e.g. no `passwd` when the password is locked). */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
 }
 
 /** Digest of a seed: same files → same digest → no ISO rebuild, same disk. */

@@ -6,7 +6,14 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Loaded } from "../config/load.js";
-import { artifactsFor, baseImageFor, mountsFor, pathsFor } from "../config/spec.js";
+import {
+  artifactsFor,
+  baseImageFor,
+  firmwareFor,
+  hasFixedSizeFlash,
+  mountsFor,
+  pathsFor,
+} from "../config/spec.js";
 import type { Config } from "../config/variables.js";
 import { renderGuestEnv } from "../cloudinit/guest-env.js";
 import { ensureSeedIso } from "../cloudinit/iso.js";
@@ -14,10 +21,12 @@ import { renderCloudInit } from "../cloudinit/render.js";
 import { sha512Crypt } from "../cloudinit/sha512crypt.js";
 import { loadTemplates } from "../cloudinit/templates.js";
 import { ConfigError } from "../errors.js";
+import { ensurePflashCopies } from "../images/firmware.js";
 import { ensureOverlay } from "../images/overlay.js";
 import { ensureArtifacts, ensureBaseImage } from "../images/pull.js";
 import type { Reporter } from "../report.js";
 import type { HostInfo } from "../config/host.js";
+import { ensureVmKeyPair } from "./ssh-key.js";
 
 /** VM_SSH_AUTHORIZED_KEY, else VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root (seed). */
 export function resolveSshKey(c: Config, host: HostInfo): string {
@@ -44,8 +53,10 @@ export function resolveSshKey(c: Config, host: HostInfo): string {
   }
 }
 
-export function passwordHash(c: Config): string {
-  return c.VM_PASSWORD_ENCRYPTED || sha512Crypt(c.VM_PASSWORD, c.VM_SALT);
+/** The password's crypt hash; undefined when none is configured (password login locked). */
+export function passwordHash(c: Config): string | undefined {
+  if (c.VM_PASSWORD_ENCRYPTED) return c.VM_PASSWORD_ENCRYPTED;
+  return c.VM_PASSWORD ? sha512Crypt(c.VM_PASSWORD, c.VM_SALT) : undefined;
 }
 
 /** Bare kernel: whether the artifacts hold a root filesystem (else the initrd is the root). */
@@ -66,8 +77,23 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
   const paths = pathsFor(c);
   await fsp.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   for (const m of mountsFor(c)) await fsp.mkdir(m.hostPath, { recursive: true });
-  const sshKey = resolveSshKey(c, host);
   const notes: string[] = [];
+  let sshKey = resolveSshKey(c, host);
+  if (!sshKey) {
+    sshKey = await ensureVmKeyPair(paths);
+    notes.push(`no ssh key configured: authorized the VM's own key pair ${paths.sshKey}`);
+  }
+  const firmware = firmwareFor(c);
+  if (firmware && hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
+    const r = await ensurePflashCopies(
+      {
+        code: { source: c.KVM_BIOS, copy: firmware.code },
+        vars: { source: c.KVM_BIOS_VAR, copy: firmware.vars ?? paths.firmwareVars },
+      },
+      paths.firmwareDir,
+    );
+    notes.push(`firmware: 64 MiB pflash copies, variables ${r.varsCreated ? "created" : "kept"}`);
+  }
 
   if (!c.RUN_BARE_KERNEL) {
     const base = await ensureBaseImage(c, baseImageFor(c), report);
@@ -77,7 +103,7 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
         hostname: c.VM_HOSTNAME,
         username: c.VM_USERNAME,
         passwordHash: passwordHash(c),
-        sshKeys: sshKey ? [sshKey] : [],
+        sshKeys: [sshKey],
         kernelPackage: c.KERNEL_VERSION,
         installContainerd: !c.DISABLE_CONTAINERD_CSI_PROXY,
         mounts: mountsFor(c),

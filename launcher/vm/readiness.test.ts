@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BootError, NotReadyError } from "../errors.js";
 import { assetPath } from "../paths.js";
 import { QmpClient } from "../qemu/qmp.js";
-import { tempDir } from "../test-support/tmp.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { waitUntilReady } from "./readiness.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];

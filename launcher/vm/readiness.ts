@@ -19,6 +19,10 @@ export interface ReadinessInput {
   /** Last serial log lines, for error messages. */
   serialTail: () => Promise<string[]>;
   onStep?: (step: Step, detail: string) => void;
+  /** A step passed (skipped steps do not count). */
+  onStepReady?: (step: Step) => void;
+  /** Aborts the wait (the boot watchdog, a stop request); the wait throws the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface Ready {
@@ -52,17 +56,24 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
       input.onStep?.(step, "skipped (no host port forwarded)");
       continue;
     }
-    let lastError: string;
+    let lastError = "";
     for (;;) {
+      input.signal?.throwIfAborted();
       if (!input.alive()) {
         throw new BootError(`QEMU exited while waiting for ${step}${withTail(await input.serialTail())}`);
       }
-      try {
-        await check(port);
+      const ok = await check(port).then(
+        () => true,
+        (err: unknown) => {
+          lastError = (err as Error).message;
+          return false;
+        },
+      );
+      input.signal?.throwIfAborted();
+      if (ok) {
         input.onStep?.(step, `ready after ${((Date.now() - start) / 1000).toFixed(1)} s`);
+        input.onStepReady?.(step);
         break;
-      } catch (err) {
-        lastError = (err as Error).message;
       }
       if (Date.now() - start > input.timeoutMs) {
         throw new NotReadyError(
@@ -70,7 +81,9 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
             `(${host}:${port}) still failing: ${lastError}${withTail(await input.serialTail())}`,
         );
       }
-      await sleep(READINESS.pollMs);
+      await sleep(READINESS.pollMs, undefined, input.signal ? { signal: input.signal } : {}).catch(() => {
+        input.signal?.throwIfAborted();
+      });
     }
   }
   ready.elapsedMs = Date.now() - start;

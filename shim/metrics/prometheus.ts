@@ -6,7 +6,8 @@ import { createServer, type Server } from "node:http";
 import { once } from "node:events";
 import * as client from "prom-client";
 import type { IndexSizes } from "../index/ownership.js";
-import type { ShimMetrics } from "./metrics.js";
+import type { ImageGcMetrics, ShimMetrics } from "./metrics.js";
+import { registerImageGcMetrics } from "./prometheus-image-gc.js";
 
 const PREFIX = "hydra_shim_";
 /** Seconds; from 100 µs (local Status) to 2 min (image pulls). */
@@ -17,6 +18,7 @@ const LATENCY_BUCKETS = [
 export class PrometheusMetrics implements ShimMetrics {
   readonly enabled = true;
   readonly registry = new client.Registry();
+  readonly imageGc: ImageGcMetrics = registerImageGcMetrics(this.registry);
   private readonly requestSeconds: client.Histogram<"method" | "backend">;
   private readonly errors: client.Counter<"method" | "code">;
   private readonly backendUp: client.Gauge<"backend">;

@@ -8,6 +8,7 @@ import type { BackendSet } from "../backends/set.js";
 import type { ShimConfig } from "../config/types.js";
 import type { CriMethod } from "../cri/methods.js";
 import type { OwnershipIndex } from "../index/ownership.js";
+import type { ImageLastUse } from "../images/last-use.js";
 import type { Logger } from "../log.js";
 import type { ShimMetrics } from "../metrics/metrics.js";
 import type { LastKnownGood } from "../state/last-known-good.js";
@@ -28,6 +29,8 @@ export interface ShimServices {
   health: HealthMonitor;
   lastKnownGood: LastKnownGood;
   credentials: ImageCredentials;
+  /** Image last use per non-default backend, for the image GC's least-recently-used order. */
+  imageUse: ImageLastUse;
   config(): ShimConfig;
   log: Logger;
   metrics: ShimMetrics;

@@ -1,22 +1,25 @@
 // hydra-launcher keeps secrets off QEMU's command line, out of what it prints and out of the
-// cloud-init seed, and its port forwards bind 127.0.0.1 unless configured otherwise.
+// cloud-init seed, locks password login unless a password is configured (a per-VM key pair when
+// no key is), and its port forwards bind 127.0.0.1 unless configured otherwise.
 // The real-boot half (/proc/<pid>/cmdline of a running QEMU) is test/slow/launcher-boot.test.ts.
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import YAML from "yaml";
 import { renderCloudInit } from "../../launcher/cloudinit/render.js";
 import { loadTemplates } from "../../launcher/cloudinit/templates.js";
 import { loadConfig } from "../../launcher/config/load.js";
-import { qemuSpecFor } from "../../launcher/config/spec.js";
+import { pathsFor, qemuSpecFor } from "../../launcher/config/spec.js";
 import { SECRET_NAMES } from "../../launcher/config/variables.js";
 import { buildQemuArgs } from "../../launcher/qemu/args/index.js";
 import type { HostFeatures } from "../../launcher/qemu/spec.js";
-import { testHost } from "../../launcher/test-support/host.js";
-import { passwordHash } from "../../launcher/vm/prepare.js";
+import { testHost } from "../launcher-support/host.js";
+import type { Reporter } from "../../launcher/report.js";
+import { passwordHash, prepare } from "../../launcher/vm/prepare.js";
 import { REPO_ROOT } from "../fixtures/oci-images.js";
 
 const run = promisify(execFile);
@@ -24,6 +27,14 @@ const run = promisify(execFile);
 const TSX_LOADER = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const LAUNCHER = path.join(REPO_ROOT, "launcher/cli.ts");
 const TCG: HostFeatures = { accel: "tcg", qemuVersion: { major: 7, minor: 2, micro: 0 }, os: "linux" };
+
+const quietReporter: Reporter = {
+  info() {},
+  warn() {},
+  debug() {},
+  error() {},
+  progress: () => ({ update() {}, done() {} }),
+};
 
 /** A distinct marker per secret variable, so a failure names the one that leaked. */
 const SECRETS: Record<string, string> = Object.fromEntries(
@@ -72,7 +83,7 @@ function argvFor(flags: Record<string, string>, daemonize = false): string[] {
     env: { ...SECRETS },
     flags: { VM_SSH_KEY_FILENAME: keyFile, ...flags },
   }).config;
-  return buildQemuArgs(qemuSpecFor(c, { arch: host.arch, rootfsPresent: false, daemonize }), TCG);
+  return buildQemuArgs(qemuSpecFor(c, { rootfsPresent: false, daemonize }), TCG);
 }
 
 describe("QEMU argv (dry run of the builders)", () => {
@@ -103,17 +114,13 @@ describe("QEMU argv (dry run of the builders)", () => {
   });
 });
 
-describe("cloud-init seed", () => {
-  it("carries the password's crypt hash, never the password, and the public key only", () => {
-    const host = testHost();
-    const c = loadConfig({ host, env: { ...SECRETS, VM_PASSWORD_ENCRYPTED: "" }, flags: {} }).config;
-    const hash = passwordHash(c);
-    expect(hash).toMatch(/^\$6\$/);
-    const files = renderCloudInit(
+describe("credentials in the cloud-init seed and the guest settings", () => {
+  const render = (hash: string | undefined) =>
+    renderCloudInit(
       {
         hostname: "vm-host",
         username: "hydra",
-        passwordHash: hash,
+        ...(hash ? { passwordHash: hash } : {}),
         sshKeys: [PUBLIC_KEY],
         kernelPackage: "",
         installContainerd: true,
@@ -121,10 +128,77 @@ describe("cloud-init seed", () => {
       },
       loadTemplates(),
     );
+  const userOf = (files: { name: string; content: string }[]) => {
+    const doc = YAML.parse(files.find((f) => f.name === "user-data")!.content) as {
+      users: [string, Record<string, unknown>];
+      ssh_pwauth?: boolean;
+    };
+    return { user: doc.users[1], sshPwauth: doc.ssh_pwauth };
+  };
+
+  it("an explicit VM_PASSWORD: its crypt hash unlocks password login, the password never leaves", () => {
+    const host = testHost();
+    const c = loadConfig({ host, env: { ...SECRETS, VM_PASSWORD_ENCRYPTED: "" }, flags: {} }).config;
+    const hash = passwordHash(c);
+    expect(hash).toMatch(/^\$6\$/);
+    const files = render(hash);
     const all = files.map((f) => f.content).join("\n");
     expect(all).toContain(hash);
     expect(all).toContain(PUBLIC_KEY);
     expect(leaks(all)).toEqual([]);
+    expect(userOf(files).user).toMatchObject({ lock_passwd: false, passwd: hash });
+  });
+
+  it("no password set: no default password, the account is locked and ssh takes keys only; sudo stays", () => {
+    const c = loadConfig({ host: testHost(), env: {}, flags: {} }).config;
+    expect(passwordHash(c)).toBeUndefined();
+    const { user, sshPwauth } = userOf(render(passwordHash(c)));
+    expect(user).toMatchObject({
+      lock_passwd: true,
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+      ssh_authorized_keys: [PUBLIC_KEY],
+    });
+    expect(user).not.toHaveProperty("passwd");
+    expect(sshPwauth).toBe(false);
+  });
+
+  it("no key set: a per-VM key pair (0600); only its public half reaches the guest, nothing reaches QEMU's argv", async () => {
+    const state = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-key-"));
+    try {
+      const artifacts = path.join(state, "artifacts");
+      await mkdir(artifacts);
+      await writeFile(path.join(artifacts, "vmlinux"), "kernel");
+      await writeFile(path.join(artifacts, "initramfs.cpio"), "initrd");
+      const host = testHost({ cwd: state, home: state });
+      const loaded = loadConfig({
+        host,
+        env: { ...SECRETS },
+        flags: {
+          ...BARE,
+          RIMD_ARTIFACT_URL: `file://${artifacts}`,
+          DEFAULT_DIR_IMAGE: path.join(state, "image"),
+          DISABLE_9P_KUBELET_MOUNTS: "1",
+        },
+      });
+      await prepare(loaded, host, quietReporter);
+      const paths = pathsFor(loaded.config);
+      expect((await stat(paths.sshKey)).mode & 0o777).toBe(0o600);
+      const privateKey = await readFile(paths.sshKey, "utf8");
+      const publicKey = (await readFile(`${paths.sshKey}.pub`, "utf8")).trim();
+      const guestEnv = await readFile(paths.guestEnv, "utf8");
+      expect(guestEnv).toContain(publicKey);
+      const body = privateKey.split("\n")[1]!;
+      expect(guestEnv).not.toContain(body);
+      const argv = buildQemuArgs(
+        qemuSpecFor(loaded.config, { rootfsPresent: false, daemonize: true }),
+        TCG,
+      ).join("\0");
+      expect(argv).not.toContain(body);
+      expect(argv).not.toContain("id_ed25519");
+      expect(leaks(argv + guestEnv)).toEqual([]);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 });
 
@@ -136,8 +210,9 @@ describe("hydra-launcher CLI output", () => {
       timeout: 120_000,
     });
 
-  it("up --dry-run prints the QEMU command without secrets, forwards on 127.0.0.1", async () => {
-    const { stdout, stderr } = await cli(["up", "--dry-run"]);
+  it("up --dry-run (with debug output) prints the QEMU command without secrets, forwards on 127.0.0.1", async () => {
+    const { stdout, stderr } = await cli(["up", "--dry-run", "--debug", "--accel", "tcg"]);
+    expect(stderr).toMatch(/acceleration: tcg \(forced: KVM_ACCEL=tcg\)/);
     expect(stdout).toContain("qemu-system-");
     expect(leaks(stdout + stderr)).toEqual([]);
     const hostfwds = stdout.match(/hostfwd=[^,\s']+/g) ?? [];

@@ -8,6 +8,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseStatus } from "../../bench/core/proc-usage.js";
 import { buildShim, type ShimBuild } from "../harness/built-shim.js";
+import { SHIM_NODE_FLAGS } from "../../shim/constants.js";
 import { criClient } from "../harness/cri-client.js";
 import { ShimSupervisor } from "./shim-supervisor.js";
 import { shimRuntimes, startBackends, stopBackends, type Backends } from "./backends.js";
@@ -114,7 +115,8 @@ export async function runSoak(o: RunOptions): Promise<SoakReport> {
       log,
       {
         ...(built.cli ? { entry: built.cli } : {}),
-        nodeArgs: ["--expose-gc", "--import", HEAP_PROBE],
+        // As the bin and the systemd unit start it (SHIM_NODE_FLAGS), plus the heap probe.
+        nodeArgs: [...SHIM_NODE_FLAGS, "--expose-gc", "--import", HEAP_PROBE],
         env: { HYDRA_HEAP_PROBE_FILE: probeFile },
       },
     );
