@@ -50,6 +50,13 @@ export interface BackendCallOptions {
   skipFailFast?: boolean;
 }
 
+/** A unary answer handed over as it arrives; the end's error is mapped like unary()'s. */
+export interface BackendPiecesSink {
+  onLength(length: number): void;
+  onBytes(bytes: Buffer): void;
+  onEnd(error: Error | undefined): void;
+}
+
 /** How a stream's messages and end reach the strategy; the end's error is mapped like a unary call's. */
 export interface BackendStreamSink {
   onHeaders?(): void;
@@ -169,6 +176,24 @@ export class Backend {
       this.client.unaryCall(path, request, this.callOptions(o), resolve as (r: UnaryResult) => void, (e) =>
         reject(this.callError(e)),
       );
+    });
+  }
+
+  /**
+   * A unary call whose answer is handed over as it arrives (its length, then its bytes; see
+   * GrpcClient.unaryPieces); throws at once (fail fast) when the backend is down.
+   */
+  unaryPieces(
+    path: string,
+    request: Buffer,
+    o: BackendCallOptions,
+    sink: BackendPiecesSink,
+  ): { cancel(): void } {
+    this.assertUsable();
+    return this.client.unaryPieces(path, request, this.callOptions(o), {
+      onLength: (n) => sink.onLength(n),
+      onBytes: (b) => sink.onBytes(b),
+      onEnd: (e) => sink.onEnd(e ? this.callError(e) : undefined),
     });
   }
 

@@ -58,12 +58,30 @@ export interface StreamCtx extends UnaryCtx {
   out: StreamOut;
 }
 
+/** Where an answer written as it arrives goes: the served call. */
+export interface MessageOut {
+  /** Announces the message's length: the response headers and the message prefix go out. */
+  beginMessage(length: number): void;
+  /** The message's next bytes (in all, exactly the length announced). */
+  writeBytes(bytes: Buffer): void;
+}
+
+/**
+ * An answer written to the caller while it arrives from the backends (a merged list). writeTo
+ * announces its length, writes exactly that many bytes and resolves; or rejects with the error the
+ * call ends with (trailers-only if nothing was announced yet).
+ */
+export interface ArrivingMessage {
+  writeTo(out: MessageOut): Promise<void>;
+}
+
 /**
  * A unary answer. `message` may be parts that the transport writes behind one message prefix
- * (merged lists: no copy). Headers and trailers are a backend's, relayed; absent for the shim's own.
+ * (no copy), or a message written as it arrives. Headers and trailers are a backend's, relayed;
+ * absent for the shim's own.
  */
 export interface Reply {
-  message: Buffer | readonly Buffer[];
+  message: Buffer | readonly Buffer[] | ArrivingMessage;
   headers?: IncomingHttpHeaders;
   trailers?: IncomingHttpHeaders;
 }

@@ -5,7 +5,7 @@
 import { performance } from "node:perf_hooks";
 import type { CriMethod } from "../cri/methods.js";
 import { toStatus } from "../errors.js";
-import type { Reply, Route, ShimServices, StreamCtx, UnaryCtx } from "../routing/context.js";
+import type { ArrivingMessage, Reply, Route, ShimServices, StreamCtx, UnaryCtx } from "../routing/context.js";
 import { relayRequestHeaders, relayResponseHeaders } from "../transport/headers.js";
 import type { MethodHandler, ServerCall } from "../transport/server.js";
 import { Status, statusName, type StatusCode } from "../transport/status.js";
@@ -74,7 +74,8 @@ function run<R>(
   call: ServerCall,
   ctx: UnaryCtx,
   strategy: () => Promise<R>,
-  answer: (result: R) => void,
+  /** Sends the result; a promise when the answer is written as it arrives. */
+  answer: (result: R) => void | Promise<void>,
 ): void {
   const refused = gate.refusal();
   if (refused) return call.fail(refused.code, refused.details);
@@ -87,24 +88,31 @@ function run<R>(
   } catch (err) {
     pending = Promise.reject(err);
   }
-  pending.then(
-    (result) => {
-      answer(result);
-      gate.leave();
-      leave(s, ctx, trace, Status.OK);
-    },
-    (err: unknown) => {
-      const st = toStatus(err);
-      call.fail(st.code, st.details, st.metadata);
-      gate.leave();
-      leave(s, ctx, trace, st.code, err);
-    },
-  );
+  const ok = (): void => {
+    gate.leave();
+    leave(s, ctx, trace, Status.OK);
+  };
+  const failed = (err: unknown): void => {
+    const st = toStatus(err);
+    call.fail(st.code, st.details, st.metadata);
+    gate.leave();
+    leave(s, ctx, trace, st.code, err);
+  };
+  pending.then((result) => {
+    const writing = answer(result);
+    if (writing) writing.then(ok, failed);
+    else ok();
+  }, failed);
 }
 
-function sendReply(call: ServerCall, reply: Reply): void {
+function sendReply(call: ServerCall, reply: Reply): void | Promise<void> {
+  const m = reply.message;
+  if (!Buffer.isBuffer(m) && !Array.isArray(m)) {
+    // Written as it arrives; the call ends OK only if every announced byte went out (ServerCall.end).
+    return (m as ArrivingMessage).writeTo(call).then(() => call.end());
+  }
   call.reply(
-    reply.message,
+    m as Buffer | readonly Buffer[],
     reply.headers ? relayResponseHeaders(reply.headers) : undefined,
     reply.trailers ?? undefined,
   );

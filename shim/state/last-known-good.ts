@@ -4,9 +4,20 @@
 // a shim restart (with state_dir set), so a restart while a backend is down keeps its pods listed.
 import { MAX_CACHED_LIST_ANSWERS } from "../constants.js";
 
+/** An answer as it arrived: one buffer, or the pieces it arrived in (kept as they are, not copied). */
+export type AnswerBytes = Buffer | readonly Buffer[];
+
 interface Entry {
-  bytes: Buffer;
+  bytes: AnswerBytes;
   at: number;
+}
+
+/** The answer as one buffer (for the file), kept so: pieces are joined once, when first saved. */
+function joined(e: Entry): Buffer {
+  if (Buffer.isBuffer(e.bytes)) return e.bytes;
+  const whole = Buffer.concat(e.bytes as readonly Buffer[]);
+  e.bytes = whole;
+  return whole;
 }
 
 /** One remembered answer, as persisted. `at` is wall-clock ms (Date.now) when it was answered. */
@@ -43,7 +54,7 @@ export class LastKnownGood {
     return colon < 0 ? key : key.slice(0, colon);
   }
 
-  remember(backend: string, key: string, bytes: Buffer, at: number = this.now()): void {
+  remember(backend: string, key: string, bytes: AnswerBytes, at: number = this.now()): void {
     let m = this.answers.get(backend);
     if (!m) {
       m = new Map();
@@ -65,7 +76,7 @@ export class LastKnownGood {
   /** Every remembered answer, oldest first per backend (the order restore keeps). */
   entries(): SavedAnswer[] {
     return [...this.answers].flatMap(([backend, m]) =>
-      [...m].map(([key, e]) => ({ backend, key, bytes: e.bytes, at: e.at })),
+      [...m].map(([key, e]) => ({ backend, key, bytes: joined(e), at: e.at })),
     );
   }
 
@@ -84,7 +95,7 @@ export class LastKnownGood {
   }
 
   /** The remembered answer if it is within the staleness bound. */
-  recall(backend: string, key: string): { bytes: Buffer; ageMs: number } | undefined {
+  recall(backend: string, key: string): { bytes: AnswerBytes; ageMs: number } | undefined {
     const e = this.answers.get(backend)?.get(key);
     if (!e) return undefined;
     const ageMs = this.now() - e.at;

@@ -5,7 +5,9 @@
 // stream the backend refused (REFUSED_STREAM: never processed) is retried once.
 //
 // API (what the rest of the shim uses): unary(path, bytes, options) → {message, headers, trailers}
-// or a CallError; serverStream(path, bytes, options, sink) → a call to pause, resume or cancel.
+// or a CallError; unaryPieces(path, bytes, options, sink) → the same answer handed over as it
+// arrives (its length, then its bytes), cancellable; serverStream(path, bytes, options, sink) → a
+// call to pause, resume or cancel.
 import http2, {
   constants,
   type ClientHttp2Session,
@@ -14,7 +16,14 @@ import http2, {
 } from "node:http2";
 import type { Dialer } from "./dial.js";
 import { formatTimeout } from "./deadline.js";
-import { framedChunks, MessageReader, type MessageSink } from "./framing.js";
+import {
+  framedChunks,
+  MessagePieceReader,
+  MessageReader,
+  type FrameError,
+  type MessageSink,
+  type PieceSink,
+} from "./framing.js";
 import { GRPC_CONTENT_TYPE, statusMetadata, type Metadata } from "./headers.js";
 import { CANCEL_DETAILS, type CallScope, type Cancelable, type CancelCode } from "./scope.js";
 import {
@@ -68,6 +77,16 @@ export interface StreamCall {
   pause(): void;
   resume(): void;
   cancel(): void;
+}
+
+/** Receives a unary answer as it arrives: its length first, then its bytes, then the end. */
+export interface UnaryPiecesSink {
+  /** The answer's prefix arrived: this many bytes follow through onBytes. */
+  onLength(length: number): void;
+  /** The next bytes of the answer, in order: views of the received DATA, not copied. */
+  onBytes(bytes: Buffer): void;
+  /** undefined: ended OK after exactly one message, every byte of which went to onBytes. */
+  onEnd(error: CallError | undefined): void;
 }
 
 /** A call that did not end OK: the backend's status (fromPeer) or one the transport decided. */
@@ -176,6 +195,13 @@ export class GrpcClient {
     new UnaryCall(this, path, request, o, resolve, reject).start();
   }
 
+  /** A unary call whose answer is handed over as it arrives (lists written through to a caller). */
+  unaryPieces(path: string, request: Buffer, o: CallOptions, sink: UnaryPiecesSink): { cancel(): void } {
+    const call = new UnaryPiecesCall(this, path, request, o, sink);
+    call.start();
+    return call;
+  }
+
   serverStream(path: string, request: Buffer, o: CallOptions, sink: StreamSink): StreamCall {
     const call = new ServerStreamCall(this, path, request, o, sink);
     call.start();
@@ -259,7 +285,7 @@ export class GrpcClient {
 }
 
 /** One call on the wire: headers, the framed request, then the response until the stream closes. */
-abstract class ClientCall implements Cancelable, MessageSink {
+abstract class ClientCall implements Cancelable {
   done = false;
   readonly connectNow: boolean;
   protected headers: IncomingHttpHeaders | undefined;
@@ -271,7 +297,6 @@ abstract class ClientCall implements Cancelable, MessageSink {
   private deadline = Infinity;
   private retried = false;
   private received = false;
-  protected readonly reader: MessageReader;
 
   constructor(
     protected readonly client: GrpcClient,
@@ -280,10 +305,12 @@ abstract class ClientCall implements Cancelable, MessageSink {
     private readonly o: CallOptions,
   ) {
     this.connectNow = o.connectNow === true;
-    this.reader = new MessageReader(client.options.maxMessageBytes);
   }
 
-  abstract onMessage(message: Buffer, compressed: boolean): void;
+  /** Feeds one DATA chunk to the call's message reader; the first framing error, if any. */
+  protected abstract consume(chunk: Buffer): FrameError | undefined;
+  /** What was cut short when the stream ended inside a message; undefined when nothing was. */
+  protected abstract cutShort(): string | undefined;
   protected abstract settle(outcome: Outcome): void;
   /** Settle when the status arrives rather than when the stream closes (see statusArrived). */
   protected readonly settleOnStatus: boolean = false;
@@ -349,7 +376,7 @@ abstract class ClientCall implements Cancelable, MessageSink {
     stream.on("data", (chunk: Buffer) => {
       this.received = true;
       if (this.local) return;
-      const bad = this.reader.push(chunk, this);
+      const bad = this.consume(chunk);
       if (bad) this.abort({ ...bad, details: `backend: ${bad.details}`, fromPeer: false });
     });
     stream.on("trailers", (t: IncomingHttpHeaders) => {
@@ -373,6 +400,11 @@ abstract class ClientCall implements Cancelable, MessageSink {
 
   resume(): void {
     this.stream?.resume();
+  }
+
+  /** True once the call has an outcome (or is about to): later messages are ignored. */
+  protected get stopped(): boolean {
+    return this.done || this.local !== undefined;
   }
 
   /** Ends the call with `outcome` and resets its stream (if it has one yet). */
@@ -424,13 +456,8 @@ abstract class ClientCall implements Cancelable, MessageSink {
     const t = this.trailers ?? (this.headers?.["grpc-status"] !== undefined ? this.headers : undefined);
     const code = parseStatus(t?.["grpc-status"]);
     if (t && code !== undefined) {
-      if (code === Status.OK && this.reader.partial) {
-        return {
-          code: Status.INTERNAL,
-          details: `backend: ${this.reader.describePartial()}`,
-          fromPeer: false,
-        };
-      }
+      const cut = code === Status.OK ? this.cutShort() : undefined;
+      if (cut !== undefined) return { code: Status.INTERNAL, details: `backend: ${cut}`, fromPeer: false };
       return { code, details: decodeMessage(t["grpc-message"]), metadata: statusMetadata(t), fromPeer: true };
     }
     const rst = stream.rstCode ?? 0;
@@ -481,7 +508,38 @@ function toError(o: Outcome): CallError {
   return new CallError(o.code, o.details, o.metadata, o.fromPeer);
 }
 
-class UnaryCall extends ClientCall {
+/** The calls that take whole messages. */
+abstract class WholeMessageCall extends ClientCall implements MessageSink {
+  private readonly reader = new MessageReader(this.client.options.maxMessageBytes);
+
+  abstract onMessage(message: Buffer, compressed: boolean): void;
+
+  protected consume(chunk: Buffer): FrameError | undefined {
+    return this.reader.push(chunk, this);
+  }
+
+  protected cutShort(): string | undefined {
+    return this.reader.partial ? this.reader.describePartial() : undefined;
+  }
+}
+
+const COMPRESSED: Outcome = {
+  code: Status.INTERNAL,
+  details: "backend sent a compressed message (none was asked for)",
+  fromPeer: false,
+};
+
+/** Unary outcomes that are not the backend's: no message, or more than one. */
+function messageCountError(count: number): CallError {
+  const what = count === 0 ? "no message" : `${count} messages`;
+  return toError({
+    code: Status.INTERNAL,
+    details: `backend answered a unary call with ${what}`,
+    fromPeer: false,
+  });
+}
+
+class UnaryCall extends WholeMessageCall {
   protected override readonly settleOnStatus = true;
   private message: Buffer | undefined;
   private extra = 0;
@@ -498,27 +556,15 @@ class UnaryCall extends ClientCall {
   }
 
   onMessage(message: Buffer, compressed: boolean): void {
-    if (compressed) {
-      this.abort({
-        code: Status.INTERNAL,
-        details: "backend sent a compressed message (none was asked for)",
-        fromPeer: false,
-      });
-    } else if (this.message === undefined) this.message = message;
+    if (compressed) this.abort(COMPRESSED);
+    else if (this.message === undefined) this.message = message;
     else this.extra++;
   }
 
   protected settle(o: Outcome): void {
     if (o.code !== Status.OK) return this.reject(toError(o));
     if (this.message === undefined || this.extra > 0) {
-      const what = this.message === undefined ? "no message" : `${this.extra + 1} messages`;
-      return this.reject(
-        toError({
-          code: Status.INTERNAL,
-          details: `backend answered a unary call with ${what}`,
-          fromPeer: false,
-        }),
-      );
+      return this.reject(messageCountError(this.message === undefined ? 0 : this.extra + 1));
     }
     this.resolve({
       message: this.message,
@@ -528,7 +574,7 @@ class UnaryCall extends ClientCall {
   }
 }
 
-class ServerStreamCall extends ClientCall implements StreamCall {
+class ServerStreamCall extends WholeMessageCall implements StreamCall {
   constructor(
     client: GrpcClient,
     path: string,
@@ -544,16 +590,57 @@ class ServerStreamCall extends ClientCall implements StreamCall {
   }
 
   onMessage(message: Buffer, compressed: boolean): void {
-    if (compressed) {
-      this.abort({
-        code: Status.INTERNAL,
-        details: "backend sent a compressed message (none was asked for)",
-        fromPeer: false,
-      });
-    } else this.sink.onMessage(message);
+    if (compressed) this.abort(COMPRESSED);
+    else this.sink.onMessage(message);
   }
 
   protected settle(o: Outcome): void {
     this.sink.onEnd(o.code === Status.OK ? undefined : toError(o));
+  }
+}
+
+/** A unary call whose one message is handed over piece by piece as it arrives. */
+class UnaryPiecesCall extends ClientCall implements PieceSink {
+  protected override readonly settleOnStatus = true;
+  private readonly pieces = new MessagePieceReader(this.client.options.maxMessageBytes);
+  private messages = 0;
+
+  constructor(
+    client: GrpcClient,
+    path: string,
+    request: Buffer,
+    o: CallOptions,
+    private readonly sink: UnaryPiecesSink,
+  ) {
+    super(client, path, request, o);
+  }
+
+  protected consume(chunk: Buffer): FrameError | undefined {
+    return this.pieces.push(chunk, this);
+  }
+
+  protected cutShort(): string | undefined {
+    return this.pieces.partial ? this.pieces.describePartial() : undefined;
+  }
+
+  onMessageStart(length: number, compressed: boolean): void {
+    if (this.stopped) return;
+    if (compressed) return this.abort(COMPRESSED);
+    if (++this.messages > 1) {
+      const e = messageCountError(this.messages);
+      return this.abort({ code: e.code, details: e.details, fromPeer: false });
+    }
+    this.sink.onLength(length);
+  }
+
+  onMessageBytes(bytes: Buffer): void {
+    if (!this.stopped) this.sink.onBytes(bytes);
+  }
+
+  onMessageEnd(): void {}
+
+  protected settle(o: Outcome): void {
+    if (o.code !== Status.OK) return this.sink.onEnd(toError(o));
+    this.sink.onEnd(this.messages === 1 ? undefined : messageCountError(this.messages));
   }
 }

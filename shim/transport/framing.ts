@@ -37,6 +37,23 @@ export interface FrameError {
   details: string;
 }
 
+/** The error for a prefix with a bad flag or a length over the limit; undefined when it is fine. */
+function checkPrefix(flag: number, length: number, maxBytes: number): FrameError | undefined {
+  if (flag > 1) {
+    return {
+      code: Status.INTERNAL,
+      details: `malformed gRPC message prefix: flag byte ${flag} (0 or 1 expected)`,
+    };
+  }
+  if (length > maxBytes) {
+    return {
+      code: Status.RESOURCE_EXHAUSTED,
+      details: `message of ${length} bytes is over the ${maxBytes}-byte limit`,
+    };
+  }
+  return undefined;
+}
+
 /** Receives the messages a MessageReader finds (the reader's owner, so no closure per call). */
 export interface MessageSink {
   onMessage(message: Buffer, compressed: boolean): void;
@@ -94,18 +111,8 @@ export class MessageReader {
         flag = this.head[0] as number;
         length = this.head.readUInt32BE(1);
       }
-      if (flag > 1) {
-        return {
-          code: Status.INTERNAL,
-          details: `malformed gRPC message prefix: flag byte ${flag} (0 or 1 expected)`,
-        };
-      }
-      if (length > this.maxBytes) {
-        return {
-          code: Status.RESOURCE_EXHAUSTED,
-          details: `message of ${length} bytes is over the ${this.maxBytes}-byte limit`,
-        };
-      }
+      const bad = checkPrefix(flag, length, this.maxBytes);
+      if (bad) return bad;
       this.compressed = flag === 1;
       if (end - pos >= length) {
         const message = chunk.subarray(pos, pos + length);
@@ -122,6 +129,84 @@ export class MessageReader {
   /** What was cut short, for the status of a stream that ended inside a message. */
   describePartial(): string {
     if (this.body) return `stream ended inside a message (${this.bodyFilled} of ${this.body.length} bytes)`;
+    return `stream ended inside a message prefix (${this.headFilled} of ${PREFIX_BYTES} bytes)`;
+  }
+}
+
+/** Receives a message's bytes as they arrive instead of whole (a merged list's part, written through). */
+export interface PieceSink {
+  /** A message begins: its prefix arrived. */
+  onMessageStart(length: number, compressed: boolean): void;
+  /** The next bytes of that message: views of the received chunks, never copied. */
+  onMessageBytes(bytes: Buffer): void;
+  /** All `length` bytes have been handed over. */
+  onMessageEnd(): void;
+}
+
+/**
+ * MessageReader's counterpart for messages passed on as they arrive: it checks each prefix the
+ * same way and hands over the bytes behind it chunk by chunk, without gathering them.
+ */
+export class MessagePieceReader {
+  private head: Buffer | undefined;
+  private headFilled = 0;
+  /** Bytes of the current message still to come; -1 between messages. */
+  private left = -1;
+  private length = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get partial(): boolean {
+    return this.headFilled > 0 || this.left >= 0;
+  }
+
+  push(chunk: Buffer, sink: PieceSink): FrameError | undefined {
+    let pos = 0;
+    const end = chunk.length;
+    while (pos < end) {
+      if (this.left > 0) {
+        const n = Math.min(this.left, end - pos);
+        sink.onMessageBytes(n === end && pos === 0 ? chunk : chunk.subarray(pos, pos + n));
+        this.left -= n;
+        pos += n;
+        if (this.left === 0) this.endMessage(sink);
+        continue;
+      }
+      let flag: number;
+      let length: number;
+      if (this.headFilled === 0 && end - pos >= PREFIX_BYTES) {
+        flag = chunk[pos] as number;
+        length = chunk.readUInt32BE(pos + 1);
+        pos += PREFIX_BYTES;
+      } else {
+        this.head ??= Buffer.allocUnsafe(PREFIX_BYTES);
+        const n = Math.min(PREFIX_BYTES - this.headFilled, end - pos);
+        chunk.copy(this.head, this.headFilled, pos, pos + n);
+        this.headFilled += n;
+        pos += n;
+        if (this.headFilled < PREFIX_BYTES) return undefined;
+        this.headFilled = 0;
+        flag = this.head[0] as number;
+        length = this.head.readUInt32BE(1);
+      }
+      const bad = checkPrefix(flag, length, this.maxBytes);
+      if (bad) return bad;
+      this.length = length;
+      this.left = length;
+      sink.onMessageStart(length, flag === 1);
+      if (length === 0) this.endMessage(sink);
+    }
+    return undefined;
+  }
+
+  private endMessage(sink: PieceSink): void {
+    this.left = -1;
+    sink.onMessageEnd();
+  }
+
+  describePartial(): string {
+    if (this.left >= 0)
+      return `stream ended inside a message (${this.length - this.left} of ${this.length} bytes)`;
     return `stream ended inside a message prefix (${this.headFilled} of ${PREFIX_BYTES} bytes)`;
   }
 }

@@ -2,7 +2,9 @@
 // It checks what a gRPC server must (content type → HTTP 415, unknown path → UNIMPLEMENTED, the
 // message prefix, the 16 MiB limit, compressed messages, grpc-timeout), reads the one request
 // message, and hands the call to its method's handler. Answers go out as the response headers, one
-// framed message and trailers; errors before any message as a trailers-only response.
+// framed message and trailers; errors before any message as a trailers-only response. A unary
+// answer may also be written as it arrives (beginMessage, writeBytes, end: merged lists); the call
+// then ends OK only once every byte its prefix announced went out.
 import http2, {
   constants,
   type Http2Server,
@@ -13,7 +15,7 @@ import http2, {
 } from "node:http2";
 import { once } from "node:events";
 import { parseTimeout } from "./deadline.js";
-import { framedChunks, MessageReader, type MessageSink } from "./framing.js";
+import { framedChunks, MessageReader, messagePrefix, type MessageSink } from "./framing.js";
 import { GRPC_CONTENT_TYPE, OK_RESPONSE_HEADERS, OK_TRAILERS, type Metadata } from "./headers.js";
 import { CallScope } from "./scope.js";
 import { encodeMessage, Status, type StatusCode } from "./status.js";
@@ -49,6 +51,11 @@ function sendPendingTrailers(this: PendingStream): void {
 
 function noop(): void {}
 
+/** Bytes written in one turn of the event loop leave in one writev (see ServerCall.writeBytes). */
+function uncork(s: ServerHttp2Stream): void {
+  s.uncork();
+}
+
 /** The statuses of a trailers-only answer. */
 function statusHeaders(code: StatusCode, details: string, metadata?: Metadata): OutgoingHttpHeaders {
   return {
@@ -79,6 +86,8 @@ export class ServerCall implements MessageSink {
   private messages = 0;
   private done = false;
   private headersSent = false;
+  /** Bytes of a message begun with beginMessage still to be written; 0 otherwise. */
+  private owed = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly reader: MessageReader;
   private readonly encoding: string | undefined;
@@ -162,9 +171,42 @@ export class ServerCall implements MessageSink {
     this.stream.once("drain", listener);
   }
 
-  /** Ends a streaming answer with OK. */
+  /**
+   * Starts the one answer of a unary call as a message of `length` bytes whose bytes follow through
+   * writeBytes as they arrive: the response headers and the message prefix go out now.
+   */
+  beginMessage(length: number): void {
+    if (this.done || this.stream.closed || this.headersSent) return;
+    this.sendHeaders();
+    this.owed = length;
+    this.stream.write(messagePrefix(length));
+  }
+
+  /** The next bytes of the message begun with beginMessage (never more than it announced). */
+  writeBytes(bytes: Buffer): void {
+    if (this.done || this.stream.closed) return;
+    if (bytes.length > this.owed) {
+      return this.fail(
+        Status.INTERNAL,
+        `hydra-shim: answer longer than the ${this.owed} bytes still announced (${bytes.length} more)`,
+      );
+    }
+    this.owed -= bytes.length;
+    // Chunks handed over in one turn (one socket read holds several DATA frames) go out together.
+    if (this.stream.writableCorked === 0) {
+      this.stream.cork();
+      process.nextTick(uncork, this.stream);
+    }
+    this.stream.write(bytes);
+  }
+
+  /** Ends a streaming answer, or a message written with writeBytes, with OK. */
   end(): void {
     if (!this.headersSent) return this.fail(Status.OK, "");
+    // Never an OK after a message cut short: the caller would read a truncated answer as whole.
+    if (this.owed !== 0) {
+      return this.fail(Status.INTERNAL, `hydra-shim: answer cut short (${this.owed} bytes missing)`);
+    }
     if (!this.finish()) return;
     this.stream.end();
   }

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { CallError, GrpcClient, type ClientOptions } from "./client.js";
 import { formatTimeout, parseTimeout } from "./deadline.js";
 import { dialer } from "./dial.js";
-import { framedChunks, MessageReader } from "./framing.js";
+import { framedChunks, MessagePieceReader, MessageReader } from "./framing.js";
 import { GrpcServer, type MethodHandler } from "./server.js";
 import { decodeMessage, encodeMessage, Status } from "./status.js";
 
@@ -46,6 +46,44 @@ describe("framing", () => {
         },
       ),
     );
+  });
+
+  it("hands a message's bytes over as they arrive, chunks split anywhere (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 6 }),
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 20 }),
+        (messages, cuts) => {
+          const wire = Buffer.concat(messages.flatMap((m) => framedChunks(Buffer.from(m))));
+          const reader = new MessagePieceReader(1024);
+          const got: Array<{ length: number; pieces: Buffer[]; ended: boolean }> = [];
+          const sink = {
+            onMessageStart: (length: number) => got.push({ length, pieces: [], ended: false }),
+            onMessageBytes: (b: Buffer) => got.at(-1)?.pieces.push(Buffer.from(b)),
+            onMessageEnd: () => {
+              const m = got.at(-1);
+              if (m) m.ended = true;
+            },
+          };
+          for (let pos = 0, i = 0; pos < wire.length; i++) {
+            const n = cuts[i % cuts.length] as number;
+            expect(reader.push(wire.subarray(pos, pos + n), sink)).toBeUndefined();
+            pos += n;
+          }
+          expect(got.map((m) => m.length)).toEqual(messages.map((m) => m.length));
+          expect(got.map((m) => Buffer.concat(m.pieces))).toEqual(messages.map((m) => Buffer.from(m)));
+          expect(got.every((m) => m.ended)).toBe(true);
+          expect(reader.partial).toBe(false);
+        },
+      ),
+    );
+    const r = new MessagePieceReader(10);
+    const none = { onMessageStart() {}, onMessageBytes() {}, onMessageEnd() {} };
+    expect(r.push(Buffer.from([0, 0, 0, 0, 11]), none)?.details).toMatch(/11 bytes is over the 10-byte/);
+    const cut = new MessagePieceReader(10);
+    cut.push(Buffer.from([0, 0, 0, 0, 4, 1]), none);
+    expect(cut.partial).toBe(true);
+    expect(cut.describePartial()).toBe("stream ended inside a message (1 of 4 bytes)");
   });
 
   it("writes merged parts behind one prefix, without copying big parts", () => {
@@ -166,6 +204,67 @@ describe("server and client", () => {
     expect(status.code).toBe(grpc.status.NOT_FOUND);
     expect(status.details).toBe("nö: 100%");
     expect(status.metadata.get("x-detail-bin")).toEqual([Buffer.from([1, 2])]);
+  });
+
+  it("write an answer as it arrives, and never end one that is cut short or too long OK", async () => {
+    const big = Buffer.alloc(3 * MiB, 9);
+    const { socket } = await serve({
+      "/t.S/Through": {
+        stream: false,
+        handle: (call) => {
+          call.beginMessage(2 + big.length);
+          call.writeBytes(Buffer.from("ab"));
+          // The rest a turn later, in pieces, as a backend's DATA would come.
+          setImmediate(() => {
+            for (let i = 0; i < big.length; i += 100_000) call.writeBytes(big.subarray(i, i + 100_000));
+            call.end();
+          });
+        },
+      },
+      "/t.S/Short": {
+        stream: false,
+        handle: (call) => {
+          call.beginMessage(10);
+          call.writeBytes(Buffer.from("12345"));
+          call.end();
+        },
+      },
+      "/t.S/Long": {
+        stream: false,
+        handle: (call) => {
+          call.beginMessage(3);
+          call.writeBytes(Buffer.from("12345"));
+          call.end();
+        },
+      },
+    });
+    const client = new GrpcClient(dialer({ kind: "unix", path: socket }), OPTIONS);
+    cleanup.push(() => client.close(true));
+    const whole = await client.unary("/t.S/Through", Buffer.alloc(0));
+    expect(whole.message.equals(Buffer.concat([Buffer.from("ab"), big]))).toBe(true);
+
+    // The same answer through unaryPieces: its length first, then bytes summing to it.
+    const got = await new Promise<{ length: number; bytes: number; error?: CallError }>((resolve) => {
+      let length = -1;
+      let bytes = 0;
+      client.unaryPieces(
+        "/t.S/Through",
+        Buffer.alloc(0),
+        {},
+        {
+          onLength: (n) => (length = n),
+          onBytes: (b) => (bytes += b.length),
+          onEnd: (error) => resolve({ length, bytes, ...(error ? { error } : {}) }),
+        },
+      );
+    });
+    expect(got).toEqual({ length: 2 + big.length, bytes: 2 + big.length });
+
+    for (const path of ["/t.S/Short", "/t.S/Long"]) {
+      const err = await client.unary(path, Buffer.alloc(0)).catch((e: unknown) => e);
+      expect(err, path).toMatchObject({ code: Status.INTERNAL, fromPeer: true });
+      expect((err as CallError).details).toMatch(/cut short|longer than/);
+    }
   });
 
   it("queues calls beyond the server's MAX_CONCURRENT_STREAMS instead of failing them", async () => {

@@ -29,20 +29,34 @@ export interface ListPart {
   bytes: Buffer;
 }
 
+/** The merged length of parts of these sizes; RESOURCE_EXHAUSTED above `capBytes`, naming each size. */
+export function mergedLength(
+  what: string,
+  sizes: ReadonlyArray<{ backend: string; length: number }>,
+  capBytes: number,
+): number {
+  let total = 0;
+  for (const p of sizes) total += p.length;
+  if (total > capBytes) {
+    const each = sizes.map((p) => `${p.backend}=${p.length}`).join(", ");
+    throw new ResourceExhaustedError(
+      `merged ${what} would be ${total} bytes, over the ${capBytes}-byte message limit (${each}); ` +
+        `narrow the request with a filter`,
+    );
+  }
+  return total;
+}
+
 /**
  * The merged answer as its parts, in order, for the transport to write behind one message prefix
  * (nothing is copied); refuses (RESOURCE_EXHAUSTED) above `capBytes`, naming each part's size.
  */
 export function mergeLists(what: string, parts: readonly ListPart[], capBytes: number): Buffer[] {
-  let total = 0;
-  for (const p of parts) total += p.bytes.length;
-  if (total > capBytes) {
-    const sizes = parts.map((p) => `${p.backend}=${p.bytes.length}`).join(", ");
-    throw new ResourceExhaustedError(
-      `merged ${what} would be ${total} bytes, over the ${capBytes}-byte message limit (${sizes}); ` +
-        `narrow the request with a filter`,
-    );
-  }
+  mergedLength(
+    what,
+    parts.map((p) => ({ backend: p.backend, length: p.bytes.length })),
+    capBytes,
+  );
   return parts.map((p) => p.bytes);
 }
 
