@@ -13,11 +13,14 @@
 //    unreachable owner is never guessed to be "default"). Concurrent misses for one ID share one probe.
 //  - podOwner answers from memory only (PullImage routing; absent → caller uses default).
 //  - Single-threaded JS: no locking; every method leaves the maps consistent before awaiting.
-//  - Cost: one map slot per container pointing at its sandbox's shared group (no per-container
-//    object or sandbox-ID copy); forgetSandbox visits that sandbox's containers only.
+//  - Cost: one map slot per container pointing at its sandbox's shared group, and one array slot
+//    in that group (no per-container object or sandbox-ID copy; each ID string is held once);
+//    forgetSandbox visits that sandbox's containers only. A rebuild reads the list answers as they
+//    arrive (wire/piece-reader.ts): no buffer of an answer's size (up to 16 MiB) is allocated.
 import type { Backend } from "../backends/backend.js";
 import { BackendStatusError, UnavailableError } from "../errors.js";
-import { findLast, forEachRepeated, readString, type Span } from "../wire/reader.js";
+import { RepeatedFieldReader } from "../wire/piece-reader.js";
+import { findLast, readString } from "../wire/reader.js";
 import { stringField } from "../wire/writer.js";
 import { CONTAINER, LIST_ITEMS, POD_SANDBOX, POD_SANDBOX_STATUS_RESPONSE } from "../wire/fields.js";
 import { PATHS } from "../cri/methods.js";
@@ -37,7 +40,8 @@ const EMPTY = Buffer.alloc(0);
 interface Group {
   backend: string;
   sandboxId: string;
-  ids: Set<string>;
+  /** Unordered (removal swaps in the last); a sandbox has a handful of containers. */
+  ids: string[];
 }
 
 export class OwnershipIndex {
@@ -97,10 +101,10 @@ export class OwnershipIndex {
     }
     let group = byId.get(sandboxId);
     if (!group) {
-      group = { backend, sandboxId, ids: new Set() };
+      group = { backend, sandboxId, ids: [] };
       byId.set(sandboxId, group);
     }
-    group.ids.add(id);
+    group.ids.push(id);
     this.containers.set(id, group);
   }
 
@@ -123,8 +127,13 @@ export class OwnershipIndex {
   }
 
   private unlink(id: string, group: Group): void {
-    group.ids.delete(id);
-    if (group.ids.size === 0) this.groups.get(group.backend)?.delete(group.sandboxId);
+    const ids = group.ids;
+    const i = ids.indexOf(id);
+    if (i >= 0) {
+      ids[i] = ids[ids.length - 1] as string;
+      ids.pop();
+    }
+    if (ids.length === 0) this.groups.get(group.backend)?.delete(group.sandboxId);
   }
 
   /** Drops every entry of a backend removed from the configuration. */
@@ -224,38 +233,82 @@ export class OwnershipIndex {
   }
 
   private async relist(b: Backend, timeoutMs: number): Promise<boolean> {
-    const opts = { timeoutMs };
-    let pods: Buffer, ctrs: Buffer;
+    // Read as the answers arrive, applied only once both arrived whole (flat pairs: id, uid / id,
+    // sandbox id). Strings are copied out item by item; nothing pins an answer's pieces.
+    const sandboxes: string[] = [];
+    const containers: string[] = [];
+    // Containers come grouped by sandbox: reuse the last sandbox ID string while its bytes match.
+    let last: { bytes: Buffer; id: string } | undefined;
     try {
-      [{ message: pods }, { message: ctrs }] = await Promise.all([
-        b.unary(PATHS.ListPodSandbox, EMPTY, opts),
-        b.unary(PATHS.ListContainers, EMPTY, opts),
+      await Promise.all([
+        readList(b, PATHS.ListPodSandbox, timeoutMs, (buf, start, end) => {
+          sandboxes.push(
+            readString(buf, POD_SANDBOX.id, start, end),
+            readString(buf, POD_SANDBOX.uid, start, end),
+          );
+        }),
+        readList(b, PATHS.ListContainers, timeoutMs, (buf, start, end) => {
+          const span = findLast(buf, CONTAINER.sandboxId, start, end);
+          let sandboxId = "";
+          if (span && last && buf.compare(last.bytes, 0, last.bytes.length, span.start, span.end) === 0) {
+            sandboxId = last.id;
+          } else if (span) {
+            sandboxId = buf.toString("utf8", span.start, span.end);
+            last = { bytes: Buffer.from(buf.subarray(span.start, span.end)), id: sandboxId };
+          }
+          containers.push(readString(buf, CONTAINER.id, start, end), sandboxId);
+        }),
       ]);
     } catch {
       return false;
     }
     this.forgetBackend(b.name);
-    // Strings are copied out of the answers item by item; no views outlive this method.
-    forEachRepeated(pods, LIST_ITEMS, (start, end) =>
-      this.recordSandbox(
-        readString(pods, POD_SANDBOX.id, start, end),
-        b.name,
-        readString(pods, POD_SANDBOX.uid, start, end),
-      ),
-    );
-    // Containers come grouped by sandbox: reuse the last sandbox ID string while its bytes match.
-    let last: { span: Span; id: string } | undefined;
-    forEachRepeated(ctrs, LIST_ITEMS, (start, end) => {
-      const span = findLast(ctrs, CONTAINER.sandboxId, start, end);
-      let sandboxId = "";
-      if (span && last && ctrs.compare(ctrs, last.span.start, last.span.end, span.start, span.end) === 0) {
-        sandboxId = last.id;
-      } else if (span) {
-        sandboxId = ctrs.toString("utf8", span.start, span.end);
-        last = { span, id: sandboxId };
-      }
-      this.recordContainer(readString(ctrs, CONTAINER.id, start, end), b.name, sandboxId);
-    });
+    for (let i = 0; i < sandboxes.length; i += 2) {
+      this.recordSandbox(sandboxes[i] as string, b.name, sandboxes[i + 1] as string);
+    }
+    for (let i = 0; i < containers.length; i += 2) {
+      this.recordContainer(containers[i] as string, b.name, containers[i + 1] as string);
+    }
     return true;
   }
+}
+
+/** Calls `visit` for every item of a backend's list answer as it arrives; resolves when it ended OK. */
+function readList(
+  b: Backend,
+  path: string,
+  timeoutMs: number,
+  visit: (buf: Buffer, start: number, end: number) => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const items = new RepeatedFieldReader(LIST_ITEMS, visit);
+    let bad: unknown;
+    let call: { cancel(): void } | undefined;
+    const sink = {
+      onLength(): void {},
+      onBytes(bytes: Buffer): void {
+        if (bad !== undefined) return;
+        try {
+          items.push(bytes);
+        } catch (err) {
+          bad = err;
+          call?.cancel();
+        }
+      },
+      onEnd(err: Error | undefined): void {
+        if (bad !== undefined || err) return reject(bad ?? err);
+        try {
+          items.end();
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      },
+    };
+    try {
+      call = b.unaryPieces(path, EMPTY, { timeoutMs }, sink);
+    } catch (err) {
+      reject(err);
+    }
+  });
 }

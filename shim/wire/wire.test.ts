@@ -6,6 +6,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { checkWellFormed, findLast, readRepeated, readString } from "./reader.js";
 import { lenField, replaceLenField, replaceStringAt, stringField } from "./writer.js";
 import { appendRuntimeHandlers, concatLists } from "./merge.js";
+import { RepeatedFieldReader } from "./piece-reader.js";
 
 const root = new protobuf.Root().loadSync(PROTO_PATH, { keepCase: true });
 const T = (name: string): protobuf.Type => root.lookupType(`runtime.v1.${name}`);
@@ -70,6 +71,59 @@ describe("reader", () => {
           expect(err).toBeInstanceOf(InvalidArgumentError);
         }
       }),
+    );
+  });
+});
+
+describe("piece reader", () => {
+  /** A top-level field of each wire type, so the reader must skip every kind (field 1 is the list). */
+  const anyField = fc.oneof(
+    fc.uint8Array({ maxLength: 200 }).map((b) => lenField(1, Buffer.from(b))),
+    fc.uint8Array({ maxLength: 40 }).map((b) => lenField(7, Buffer.from(b))),
+    fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => {
+      const out = [0x10]; // field 2, varint
+      for (let x = v; ; x >>= 7n) {
+        if (x < 0x80n) {
+          out.push(Number(x));
+          break;
+        }
+        out.push(Number(x & 0x7fn) | 0x80);
+      }
+      return Buffer.from(out);
+    }),
+    fc.constant(Buffer.from([0x19, 1, 2, 3, 4, 5, 6, 7, 8])), // field 3, fixed64
+    fc.constant(Buffer.from([0x25, 1, 2, 3, 4])), // field 4, fixed32
+  );
+
+  it("finds every item of a message split into pieces anywhere (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyField, { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 10 }),
+        (fields, cuts) => {
+          const message = Buffer.concat(fields);
+          const got: Buffer[] = [];
+          const r = new RepeatedFieldReader(1, (b, start, end) =>
+            got.push(Buffer.from(b.subarray(start, end))),
+          );
+          for (let pos = 0, i = 0; pos < message.length; i++) {
+            const n = cuts[i % cuts.length] as number;
+            r.push(message.subarray(pos, pos + n));
+            pos += n;
+          }
+          r.end();
+          expect(got).toEqual(readRepeated(message, 1).map((b) => Buffer.from(b)));
+        },
+      ),
+    );
+  });
+
+  it("refuses a message that ends inside a field or has a bad wire type", () => {
+    const r = new RepeatedFieldReader(1, () => undefined);
+    r.push(Buffer.from([0x0a, 5, 1, 2]));
+    expect(() => r.end()).toThrow(/ends inside a field/);
+    expect(() => new RepeatedFieldReader(1, () => undefined).push(Buffer.from([0x0b]))).toThrow(
+      InvalidArgumentError,
     );
   });
 });
