@@ -184,4 +184,18 @@ describe("renderGuestEnv", () => {
     const sourced = execFileSync("sh", ["-c", `${env}\nprintf %s "$HYDRA_SSH_AUTHORIZED_KEY"`]).toString();
     expect(sourced).toBe("ssh-ed25519 AAA it's me");
   });
+
+  it("carries the guest's CRI TLS files as multi-line values the guest's shell reads back whole", () => {
+    const pem = (what: string) => `-----BEGIN ${what}-----\nAAAA'BBBB\n-----END ${what}-----`;
+    const criTls = { ca: pem("CERTIFICATE"), cert: pem("CERTIFICATE"), key: pem("PRIVATE KEY") };
+    const env = renderGuestEnv({ hostname: "h", username: "u", sshKey: "", mounts: [], criTls });
+    for (const [name, value] of [
+      ["HYDRA_CRI_TLS_CA", criTls.ca],
+      ["HYDRA_CRI_TLS_CERT", criTls.cert],
+      ["HYDRA_CRI_TLS_KEY", criTls.key],
+    ] as const) {
+      const sourced = execFileSync("sh", ["-c", `${env}\nprintf %s "$${name}"`]).toString();
+      expect(sourced).toBe(value);
+    }
+  });
 });

@@ -26,6 +26,7 @@ import { ensureOverlay } from "../images/overlay.js";
 import { ensureArtifacts, ensureBaseImage } from "../images/pull.js";
 import type { Reporter } from "../report.js";
 import type { HostInfo } from "../config/host.js";
+import { ensureCredentials } from "../tls/credentials.js";
 import { ensureVmKeyPair } from "./ssh-key.js";
 
 /** VM_SSH_AUTHORIZED_KEY, else VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root (seed). */
@@ -83,6 +84,17 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
     sshKey = await ensureVmKeyPair(paths);
     notes.push(`no ssh key configured: authorized the VM's own key pair ${paths.sshKey}`);
   }
+  const creds = await ensureCredentials(paths, {
+    onWait: () => report.info("waiting for another hydra-launcher issuing this VM's certificates"),
+  });
+  for (const role of creds.issued) {
+    report.info(`CRI mTLS: issued the ${role} certificate (${creds.reasons[role] ?? ""})`);
+  }
+  const guestTls = {
+    ca: await fsp.readFile(creds.paths.ca, "utf8"),
+    cert: await fsp.readFile(creds.paths.server, "utf8"),
+    key: await fsp.readFile(creds.paths.serverKey, "utf8"),
+  };
   const firmware = firmwareFor(c);
   if (firmware && hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
     const r = await ensurePflashCopies(
@@ -137,8 +149,12 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
     username: c.VM_USERNAME,
     sshKey,
     mounts: mountsFor(c),
+    criTls: guestTls,
   });
-  await fsp.writeFile(paths.guestEnv, env, { mode: 0o600 });
+  // 0600 before the key is in it (writeFile's mode applies only to a new file).
+  await fsp.writeFile(paths.guestEnv, "", { mode: 0o600 });
+  await fsp.chmod(paths.guestEnv, 0o600);
+  await fsp.writeFile(paths.guestEnv, env);
   if (hasRootfs(c)) {
     const disk = await ensureOverlay({
       base: art.rootfs,
