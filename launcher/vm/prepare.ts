@@ -17,7 +17,7 @@ import {
 import type { Config } from "../config/variables.js";
 import { renderGuestEnv } from "../cloudinit/guest-env.js";
 import { ensureSeedIso } from "../cloudinit/iso.js";
-import { renderCloudInit } from "../cloudinit/render.js";
+import { criTlsSeedFiles, renderCloudInit, seedDigest } from "../cloudinit/render.js";
 import { sha512Crypt } from "../cloudinit/sha512crypt.js";
 import { loadTemplates } from "../cloudinit/templates.js";
 import { ConfigError } from "../errors.js";
@@ -122,13 +122,16 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
       },
       loadTemplates(),
     );
-    const seed = await ensureSeedIso(files, paths);
+    // The TLS files ride on the seed volume but not in the disk's key: a renewed certificate
+    // reaches the guest at its next boot, it is no reason for a fresh disk (or cloud-init instance).
+    const tlsFiles = c.DISABLE_CONTAINERD_CSI_PROXY ? [] : criTlsSeedFiles(guestTls);
+    const seed = await ensureSeedIso([...files, ...tlsFiles], paths);
     notes.push(seed.rebuilt ? "cloud-init seed built" : "cloud-init seed unchanged");
     const disk = await ensureOverlay({
       base: base.path,
       overlay: paths.disk,
       keyFile: paths.diskKey,
-      key: digest(base.path, seed.digest),
+      key: digest(base.path, seedDigest(files)),
       sizeMiB: c.DEFAULT_KVM_DISK_SIZE,
       alwaysReuse: c.ALWAYS_REUSE_DISK_IMAGE,
     });
