@@ -230,6 +230,7 @@ export function desiredInstall(node: NodeState, options: InstallOptions): Desire
         defaultEndpoint,
         nellyEndpoint: options.nellyEndpoint,
         nellyStreamAddress: options.nellyStreamAddress,
+        ...(options.nellyTlsDir !== undefined ? { nellyTlsDir: options.nellyTlsDir } : {}),
       }),
       CONFIG_FILE_MODE,
     ),
