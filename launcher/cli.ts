@@ -22,7 +22,7 @@ import type { QemuVersion } from "./qemu/spec.js";
 import { stderrReporter } from "./report.js";
 
 /** Commands listed with their verbs. */
-const USAGE_NAMES: Record<string, string> = { image: "image pull", certs: "certs show|rotate" };
+const USAGE_NAMES: Record<string, string> = { image: "image pull", certs: "certs show|ensure|rotate" };
 
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;

@@ -39,10 +39,12 @@ describe("install on a stock k3s node", () => {
     );
     const after = await node.tree();
     for (const rel of Object.keys(before)) expect(after[rel], rel).toEqual(before[rel]);
-    // No backup and no copy of anything k3s owns.
+    // No backup and no copy of anything k3s owns. (The launcher's state dir is what its own
+    // `certs ensure` made, run by install: the recorder's stand-in writes the CA there.)
+    expect(after["var/lib/hydra-launcher/image/vm/tls/ca.pem"]).toBeDefined();
     expect(
       Object.keys(after)
-        .filter((p) => !(p in before))
+        .filter((p) => !(p in before) && !p.startsWith("var/lib/hydra-launcher"))
         .sort(),
     ).toEqual([
       "etc/hydra",
@@ -71,6 +73,11 @@ describe("install on a stock k3s node", () => {
 
   it("points the shim's nelly backend at the launcher's client certificate (mutual TLS), or not when told", async () => {
     expect(await node.cli("install", "--no-kubectl")).toBe(0);
+    // made before the shim starts (it reads them at start), once: only while they are missing
+    const ensure = "/usr/local/bin/hydra-launcher certs ensure --config /etc/hydra/launcher.yaml";
+    expect(node.io.commands()).toContain(ensure);
+    expect(await node.cli("install", "--no-kubectl")).toBe(0);
+    expect(node.io.commands()).not.toContain(ensure);
     const result = parseConfig(await node.read("etc/hydra/shim.yaml"), "shim.yaml");
     if (!result.ok) throw result.error;
     const nelly = result.config.backends.find((b) => b.name === "nelly")!;
@@ -163,6 +170,8 @@ describe("install on a stock k3s node", () => {
       "/usr/local/bin/k3s kubectl label node node-1 hydra/node=true --overwrite",
       "systemctl daemon-reload",
       "systemctl stop k3s.service",
+      // the shim's config names the VM's CRI certificates: made now, not at the VM's first boot
+      "/usr/local/bin/hydra-launcher certs ensure --config /etc/hydra/launcher.yaml",
       "systemctl enable hydra-shim.service hydra-launcher.service",
       "systemctl restart hydra-shim.service hydra-launcher.service",
       "systemctl start k3s.service",

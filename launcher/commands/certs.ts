@@ -7,8 +7,9 @@ import { runningPid } from "../vm/state.js";
 import type { Command } from "./command.js";
 
 export const certsCommand: Command = {
-  summary: "show or rotate the VM's CRI certificates (mTLS between hydra-shim and the VM)",
+  summary: "show, make or rotate the VM's CRI certificates (mTLS between hydra-shim and the VM)",
   usage: `hydra-launcher certs show [--json] [options]
+hydra-launcher certs ensure [options]
 hydra-launcher certs rotate [--ca] [options]
 
 The VM's containerd serves CRI only over mutual TLS. 'up' makes the credentials when they are
@@ -19,6 +20,9 @@ hydra-shim and the launcher. 'up' also renews a certificate that expires within 
   show                 each certificate (subject, validity, SHA-256 fingerprint; never a key) and
                        hydra-shim's backends.nelly.tls settings for this VM
   --json               show: machine-readable
+  ensure               what 'up' does before booting: make what is missing, renew what expires
+                       within 30 days or is unusable, keep the rest (the node installer runs it so
+                       hydra-shim finds the files before the VM's first boot)
   rotate               new server and client certificates and keys, same CA: the VM takes the
                        server certificate at its next start, hydra-shim the client certificate on
                        SIGHUP; the old client certificate stays valid until it expires
@@ -29,8 +33,8 @@ hydra-shim and the launcher. 'up' also renews a certificate that expires within 
   positionals: true,
   async run(ctx) {
     const [verb, ...extra] = ctx.positionals;
-    if ((verb !== "show" && verb !== "rotate") || extra.length > 0) {
-      throw new UsageError("usage: hydra-launcher certs show [--json] | certs rotate [--ca]");
+    if ((verb !== "show" && verb !== "ensure" && verb !== "rotate") || extra.length > 0) {
+      throw new UsageError("usage: hydra-launcher certs show [--json] | certs ensure | certs rotate [--ca]");
     }
     if (ctx.values.ca && verb !== "rotate") throw new UsageError("--ca goes with 'certs rotate'");
     if (ctx.values.json && verb !== "show") throw new UsageError("--json goes with 'certs show'");
@@ -55,13 +59,17 @@ hydra-shim and the launcher. 'up' also renews a certificate that expires within 
       return EXIT.ok;
     }
     const r = await ensureCredentials(paths, {
-      rotation: ctx.values.ca ? "all" : "leaves",
+      rotation: verb === "ensure" ? "none" : ctx.values.ca ? "all" : "leaves",
       onWait: () => ctx.report.info("waiting for another hydra-launcher issuing this VM's certificates"),
     });
     for (const role of r.issued) {
       ctx.report.info(
         `issued ${role}: ${r.certs[role].file} (until ${r.certs[role].notAfter}, sha256 ${r.certs[role].sha256})`,
       );
+    }
+    if (verb === "ensure" && r.issued.length === 0) {
+      ctx.report.info(`the VM's CRI certificates in ${r.paths.dir} are in order; nothing issued`);
+      return EXIT.ok;
     }
     const running = (await runningPid(paths)) !== undefined;
     for (const line of afterRotation(r.issued, running)) ctx.report.info(`next: ${line}`);
