@@ -4,6 +4,8 @@
 import { existsSync, readFileSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { statePaths } from "../launcher/paths.js";
+import { shimTlsSettings } from "../launcher/tls/describe.js";
+import { criTlsFor } from "../launcher/vm/cri.js";
 import { startContainerd, type ContainerdInstance } from "../test/harness/containerd.js";
 import { criClient, type CriClient } from "../test/harness/cri-client.js";
 import { processAlive, processStartTime } from "../test/harness/host-cleanup.js";
@@ -181,13 +183,14 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   );
 
   const shim = await s.step(
-    "hydra-shim (default → host containerd, nelly → VM)",
+    "hydra-shim (default → host containerd, nelly → VM over mutual TLS)",
     () =>
       startShim(
         {
           host: host.endpoint,
           vmCriPort: vm!.ports.cri,
           vmStreamPort: vm!.ports.stream,
+          vmTls: shimTlsSettings(statePaths(vm!.stateDir).tls),
           socket: layout.shimSocket,
         },
         { configFile: layout.shimConfig, logFile: layout.shimLog },
@@ -199,7 +202,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   const clients = {
     shim: criClient(shim.target),
     host: criClient(host.grpcTarget),
-    vm: criClient(`127.0.0.1:${vm!.ports.cri}`),
+    vm: criClient(`127.0.0.1:${vm!.ports.cri}`, criTlsFor(statePaths(vm!.stateDir).tls)),
   };
   for (const [name, c] of Object.entries(clients)) closeLater(c, `${name} CRI client`);
   return {

@@ -93,6 +93,8 @@ export interface VmStatusJson {
   pid: number | null;
   accel: string | null;
   criReachable: boolean;
+  /** "mtls" when CRI answered the launcher's client certificate. */
+  criTransport: "mtls" | "plaintext" | null;
   sshReachable: boolean;
   runtime: string | null;
   problems: string[];

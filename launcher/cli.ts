@@ -21,10 +21,13 @@ import { qemuBinary } from "./qemu/args/index.js";
 import type { QemuVersion } from "./qemu/spec.js";
 import { stderrReporter } from "./report.js";
 
+/** Commands listed with their verbs. */
+const USAGE_NAMES: Record<string, string> = { image: "image pull", certs: "certs show|ensure|rotate" };
+
 function mainHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
   const list = Object.entries(COMMANDS)
-    .map(([n, c]) => `  ${(n === "image" ? "image pull" : n).padEnd(width + 5)}${c.summary}`)
+    .map(([n, c]) => `  ${(USAGE_NAMES[n] ?? n).padEnd(width + 12)}${c.summary}`)
     .join("\n");
   return `hydra-launcher: boot, health-check and manage Hydra's isolated VM (QEMU).
 

@@ -44,6 +44,43 @@ export interface StatePaths {
   sshKey: string;
   /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
   stopRequested: string;
+  /** The CRI port's mTLS credentials: a link to the current generation (tls.<id>/, 0700). */
+  tls: TlsPaths;
+}
+
+/** The per-VM CA, the guest's server certificate and the shim's client certificate (keys 0600). */
+export interface TlsPaths {
+  /** The link hydra-shim's config and the launcher read through: always one whole generation. */
+  dir: string;
+  ca: string;
+  caKey: string;
+  server: string;
+  serverKey: string;
+  client: string;
+  clientKey: string;
+}
+
+/** File names inside one generation dir of the credentials. */
+export const TLS_FILES = {
+  ca: "ca.pem",
+  caKey: "ca.key",
+  server: "server.pem",
+  serverKey: "server.key",
+  client: "client.pem",
+  clientKey: "client.key",
+} as const;
+
+export function tlsPaths(dir: string): TlsPaths {
+  const p = (name: string) => path.join(dir, name);
+  return {
+    dir,
+    ca: p(TLS_FILES.ca),
+    caKey: p(TLS_FILES.caKey),
+    server: p(TLS_FILES.server),
+    serverKey: p(TLS_FILES.serverKey),
+    client: p(TLS_FILES.client),
+    clientKey: p(TLS_FILES.clientKey),
+  };
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -64,6 +101,7 @@ export function statePaths(dir: string): StatePaths {
     firmwareVars: p(path.join("firmware", "vars.fd")),
     sshKey: p("id_ed25519"),
     stopRequested: p("stop-requested"),
+    tls: tlsPaths(p("tls")),
   };
 }
 

@@ -19,6 +19,7 @@ const PACKAGES: Record<string, ToolPackage> = {
   tar: { debian: "tar", homebrew: "gnu-tar" },
   ssh: { debian: "openssh-client", homebrew: "openssh" },
   "ssh-keygen": { debian: "openssh-client", homebrew: "openssh" },
+  openssl: { debian: "openssl", homebrew: "openssl@3" },
 };
 
 export function packageOf(tool: string): ToolPackage {

@@ -14,6 +14,23 @@ export const GUEST_NET = {
   mac: "52:54:00:08:06:8b",
 } as const;
 
+/**
+ * The CRI port's mTLS credentials (launcher/tls/). The server certificate names CRI_TLS.serverName
+ * only: clients verify it with that name (hydra-shim's `server_name`), whatever address they dial.
+ */
+export const CRI_TLS = {
+  serverName: "hydra-vm-cri",
+  clientName: "hydra-shim",
+  /** EC P-256: what Go (the guest's containerd), Node and OpenSSL all take. */
+  curve: "prime256v1",
+  caDays: 3650,
+  leafDays: 365,
+  /** `up` issues a new leaf certificate when fewer days than this remain (the CA: this plus leafDays). */
+  renewDays: 30,
+  /** How long `up` or `certs rotate` waits for another launcher issuing the same VM's credentials. */
+  lockWaitMs: 60_000,
+} as const;
+
 export const DOWNLOAD = {
   /** Attempts per download; each retry resumes where the previous one stopped. */
   attempts: 5,

@@ -30,7 +30,7 @@ PACKAGES=(
   zip                         # hydra-launcher tests: building .zip images to serve
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
-  openssl                     # test-time CA, server and client certificates (mTLS security test)
+  openssl                     # hydra-launcher issues each VM's CRI certificates with it; the mTLS tests too
   binutils                    # as/ld: a unit test checks the KVM probe guest's bytes against its source
   systemd                     # systemd-analyze verify: the installer's units checked by systemd's parser
   docker-registry             # a real OCI registry with basic auth (image credentials + image GC tests)

@@ -22,6 +22,7 @@ describe("our Dockerfiles", () => {
     expect(text).toMatch(/^ENV DEFAULT_DIR_IMAGE=\/root\/image$/m);
     expect(text).toMatch(/qemu-system-x86/);
     expect(text).toMatch(/genisoimage/);
+    expect(text).toMatch(/\bopenssl\b/); // the VM's CRI certificates
     expect(text).not.toMatch(/KVM_DAEMONIZE=1/);
   });
 

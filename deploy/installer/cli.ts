@@ -14,6 +14,7 @@ import {
   DEFAULT_NELLY_ENDPOINT,
   DEFAULT_NELLY_STREAM_ADDRESS,
   DEFAULT_SHIM_BIN,
+  LAUNCHER_TLS_DIR,
   LAUNCHER_UNIT_NAME,
   PAYLOAD_ROOT,
   SHIM_UNIT_NAME,
@@ -51,6 +52,10 @@ Options:
   --nelly-endpoint EP     the VM's containerd CRI [${DEFAULT_NELLY_ENDPOINT}]
   --nelly-stream URL      host-forwarded stream server of the VM's containerd, for exec/attach/
                           port-forward URLs [${DEFAULT_NELLY_STREAM_ADDRESS}]
+  --nelly-tls DIR|none    hydra-launcher's credentials dir for the VM: the shim talks mutual TLS to
+                          the VM's CRI with its client certificate [with --launcher systemd:
+                          ${LAUNCHER_TLS_DIR}; with --launcher none: none, which the shim
+                          warns about: any local user could then use the VM's CRI]
   --node-name NAME        node to label hydra/node=true [hostname]
   --kubectl "CMD ARGS"    kubectl command [k3s: "<k3s binary> kubectl"; kubeadm: kubectl --kubeconfig /etc/kubernetes/admin.conf]
   --no-kubectl            skip the cluster steps (RuntimeClass, node label)
@@ -107,6 +112,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
         "launcher-bin": { type: "string" },
         "nelly-endpoint": { type: "string", default: DEFAULT_NELLY_ENDPOINT },
         "nelly-stream": { type: "string", default: DEFAULT_NELLY_STREAM_ADDRESS },
+        "nelly-tls": { type: "string" },
         "node-name": { type: "string" },
         kubectl: { type: "string" },
         "no-kubectl": { type: "boolean", default: false },
@@ -144,6 +150,9 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
   if (v.launcher !== "systemd" && v.launcher !== "none") {
     throw new UsageError(`--launcher: "${v.launcher}" is not systemd or none`);
   }
+  const tlsFlag = v["nelly-tls"] ?? (v.launcher === "systemd" ? LAUNCHER_TLS_DIR : "none");
+  if (tlsFlag !== "none" && !tlsFlag.startsWith("/"))
+    throw new UsageError(`--nelly-tls: "${tlsFlag}" must be an absolute path or none`);
   for (const flag of ["shim-bin", "launcher-bin", "k3s-config"] as const) {
     const value = v[flag];
     if (value !== undefined && !value.startsWith("/"))
@@ -178,6 +187,7 @@ async function parse(args: string[]): Promise<Parsed | "help"> {
       ...(payload ? { payload } : {}),
       nellyEndpoint: nelly.text,
       nellyStreamAddress: v["nelly-stream"],
+      ...(tlsFlag !== "none" ? { nellyTlsDir: tlsFlag } : {}),
       kubectl,
       nodeName: v["node-name"] ?? hostname(),
       runtimeClassManifest: manifest,

@@ -6,6 +6,7 @@ import {
   LAUNCHER_CONFIG_FILE,
   LAUNCHER_DOWN_TIMEOUT_S,
   LAUNCHER_STATE_DIR,
+  LAUNCHER_TLS_DIR,
   LAUNCHER_UNIT_NAME,
   LEGACY_CONTAINERD_K3S_CONFIG_FILE,
   LEGACY_CONTAINERD_K3S_UNIT_NAME,
@@ -21,6 +22,7 @@ import {
   payloadBin,
   unitPath,
 } from "./layout.js";
+import { tlsPaths } from "../../launcher/paths.js";
 import type { FileSnapshot, InstallOptions, NodeState } from "./types.js";
 import { renderLauncherConfig, renderLauncherUnit, renderShimConfig, renderShimUnit } from "./units.js";
 import { backupCandidates, resolveWiring, type KubeadmWiring, type Wiring } from "./wiring.js";
@@ -47,6 +49,12 @@ export interface Desired {
   files: DesiredFile[];
   /** The units install enables and starts. */
   units: string[];
+  /**
+   * `hydra-launcher certs ensure` to run before the units start: the shim's config names the
+   * launcher's CRI credentials and they do not exist yet (the VM has never booted here). Without
+   * it the shim would not start until the launcher's first `up` made them.
+   */
+  ensureCredentials?: readonly string[];
 }
 
 function utf8(s: string, mode: number): FileSnapshot {
@@ -72,6 +80,8 @@ export function readRequest(options: InstallOptions): { files: string[]; listing
       CREATED_DIRS_FILE,
       // Only for its ancestors' existence (install may create /opt/hydra).
       PAYLOAD_CURRENT,
+      // Whether the launcher's CRI credentials exist yet (the shim's config names them).
+      ...(options.nellyTlsDir !== undefined ? [tlsPaths(options.nellyTlsDir).ca] : []),
     ],
     listings: [k3sDropInDir(options.k3sConfig), LAUNCHER_STATE_DIR],
   };
@@ -171,6 +181,10 @@ function k3sFiles(node: NodeState, wiring: Extract<Wiring, { kind: "k3s" }>): De
   return files;
 }
 
+function launcherBinFor(options: InstallOptions): string {
+  return options.payload ? payloadBin("hydra-launcher") : options.launcherBin;
+}
+
 function launcherFiles(node: NodeState, options: InstallOptions): DesiredFile[] {
   const downTimeoutS = LAUNCHER_DOWN_TIMEOUT_S;
   const unit = unitPath(LAUNCHER_UNIT_NAME);
@@ -186,7 +200,7 @@ function launcherFiles(node: NodeState, options: InstallOptions): DesiredFile[] 
         owned: true,
       }));
   }
-  const launcherBin = options.payload ? payloadBin("hydra-launcher") : options.launcherBin;
+  const launcherBin = launcherBinFor(options);
   return [
     {
       path: LAUNCHER_CONFIG_FILE,
@@ -230,6 +244,7 @@ export function desiredInstall(node: NodeState, options: InstallOptions): Desire
         defaultEndpoint,
         nellyEndpoint: options.nellyEndpoint,
         nellyStreamAddress: options.nellyStreamAddress,
+        ...(options.nellyTlsDir !== undefined ? { nellyTlsDir: options.nellyTlsDir } : {}),
       }),
       CONFIG_FILE_MODE,
     ),
@@ -262,7 +277,12 @@ export function desiredInstall(node: NodeState, options: InstallOptions): Desire
     });
   }
   const units = [SHIM_UNIT_NAME, ...(options.launcher === "systemd" ? [LAUNCHER_UNIT_NAME] : [])];
-  return { wiring, files, units };
+  const ownCredentials = options.launcher === "systemd" && options.nellyTlsDir === LAUNCHER_TLS_DIR;
+  const ensureCredentials =
+    ownCredentials && !node.files.has(tlsPaths(LAUNCHER_TLS_DIR).ca)
+      ? [launcherBinFor(options), "certs", "ensure", "--config", LAUNCHER_CONFIG_FILE]
+      : undefined;
+  return { wiring, files, units, ...(ensureCredentials ? { ensureCredentials } : {}) };
 }
 
 /** Recorded ones plus those the writes (and the payload) are about to create. */

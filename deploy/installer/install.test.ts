@@ -4,7 +4,9 @@ import { spawnSync } from "node:child_process";
 import { readFile, rm, stat, unlink, writeFile, mkdir, appendFile } from "node:fs/promises";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseConfigFile } from "../../launcher/config/load.js";
+import { loadConfig, parseConfigFile } from "../../launcher/config/load.js";
+import { statePaths } from "../../launcher/paths.js";
+import { testHost } from "../../test/launcher-support/host.js";
 import { parseConfig } from "../../shim/config/load.js";
 import { SHIM_NODE_FLAGS } from "../../shim/constants.js";
 import { FIXTURES, TestNode, type Entry } from "./test-support/node.js";
@@ -38,10 +40,12 @@ describe("install on a stock k3s node", () => {
     );
     const after = await node.tree();
     for (const rel of Object.keys(before)) expect(after[rel], rel).toEqual(before[rel]);
-    // No backup and no copy of anything k3s owns.
+    // No backup and no copy of anything k3s owns. (The launcher's state dir is what its own
+    // `certs ensure` made, run by install: the recorder's stand-in writes the CA there.)
+    expect(after["var/lib/hydra-launcher/image/vm/tls/ca.pem"]).toBeDefined();
     expect(
       Object.keys(after)
-        .filter((p) => !(p in before))
+        .filter((p) => !(p in before) && !p.startsWith("var/lib/hydra-launcher"))
         .sort(),
     ).toEqual([
       "etc/hydra",
@@ -66,6 +70,42 @@ describe("install on a stock k3s node", () => {
     expect(yaml).toContain('nelly: "tcp:127.0.0.1:35000"');
     expect(yaml).toContain('stream_address: "http://127.0.0.1:35001"');
     expect(result.config.stateDir).toBe("/var/lib/hydra-shim");
+  });
+
+  it("points the shim's nelly backend at the launcher's client certificate (mutual TLS), or not when told", async () => {
+    expect(await node.cli("install", "--no-kubectl")).toBe(0);
+    // made before the shim starts (it reads them at start), once: only while they are missing
+    const ensure = "/usr/local/bin/hydra-launcher certs ensure --config /etc/hydra/launcher.yaml";
+    expect(node.io.commands()).toContain(ensure);
+    expect(await node.cli("install", "--no-kubectl")).toBe(0);
+    expect(node.io.commands()).not.toContain(ensure);
+    const result = parseConfig(await node.read("etc/hydra/shim.yaml"), "shim.yaml");
+    if (!result.ok) throw result.error;
+    const nelly = result.config.backends.find((b) => b.name === "nelly")!;
+    const tls = "/var/lib/hydra-launcher/image/vm/tls";
+    expect(nelly.tls).toEqual({
+      ca: `${tls}/ca.pem`,
+      cert: `${tls}/client.pem`,
+      key: `${tls}/client.key`,
+      serverName: "hydra-vm-cri",
+    });
+    // the directory the launcher unit's config really uses for the VM
+    const launcher = loadConfig({
+      host: testHost(),
+      env: {},
+      flags: {},
+      file: { path: "launcher.yaml", text: await node.read("etc/hydra/launcher.yaml") },
+    }).config;
+    expect(statePaths(launcher.HYDRA_STATE_DIR).tls.dir).toBe(tls);
+
+    expect(await node.cli("install", "--no-kubectl", "--launcher", "none")).toBe(0);
+    const none = parseConfig(await node.read("etc/hydra/shim.yaml"), "shim.yaml");
+    if (!none.ok) throw none.error;
+    expect(none.config.backends.find((b) => b.name === "nelly")!.tls).toBeUndefined();
+    expect(
+      await node.cli("install", "--no-kubectl", "--launcher", "none", "--nelly-tls", "/srv/vm/tls"),
+    ).toBe(0);
+    expect(await node.read("etc/hydra/shim.yaml")).toContain('cert: "/srv/vm/tls/client.pem"');
   });
 
   it("orders the shim before k3s, independent of the launcher", async () => {
@@ -151,6 +191,8 @@ describe("install on a stock k3s node", () => {
       "/usr/local/bin/k3s kubectl label node node-1 hydra/node=true --overwrite",
       "systemctl daemon-reload",
       "systemctl stop k3s.service",
+      // the shim's config names the VM's CRI certificates: made now, not at the VM's first boot
+      "/usr/local/bin/hydra-launcher certs ensure --config /etc/hydra/launcher.yaml",
       "systemctl enable hydra-shim.service hydra-launcher.service",
       "systemctl restart hydra-shim.service hydra-launcher.service",
       "systemctl start k3s.service",
@@ -175,17 +217,20 @@ describe("install on a stock k3s node", () => {
     await expect(stat(node.at("etc/systemd/system/hydra-launcher.service"))).rejects.toThrow();
     expect(node.io.systemctl()).toContain("systemctl enable hydra-shim.service");
 
+    // the shim restarts too: its nelly backend now has the launcher's TLS settings (and then loses them)
     expect(await node.cli("install", "--no-kubectl")).toBe(0);
     expect(node.io.systemctl()).toEqual([
       "systemctl daemon-reload",
       "systemctl enable hydra-shim.service hydra-launcher.service",
-      "systemctl restart hydra-launcher.service",
+      "systemctl restart hydra-shim.service hydra-launcher.service",
     ]);
     expect(await node.cli("install", "--no-kubectl", "--launcher", "none")).toBe(0);
     expect(node.io.systemctl()).toEqual([
+      "systemctl daemon-reload",
       "systemctl disable --now hydra-launcher.service",
       "systemctl daemon-reload",
       "systemctl enable hydra-shim.service",
+      "systemctl restart hydra-shim.service",
     ]);
     await expect(stat(node.at("etc/hydra/launcher.yaml"))).rejects.toThrow();
   });

@@ -2,6 +2,7 @@
 // (absolute, as on the real node); the applier prefixes them with --root.
 import path from "node:path";
 import { VARIABLES } from "../../launcher/config/variables.js";
+import { statePaths } from "../../launcher/paths.js";
 import { DEFAULT_HOST_ENDPOINT, DEFAULT_SOCKET_PATH, DEFAULT_VM_ENDPOINT } from "../../shim/constants.js";
 import { LAST_KNOWN_GOOD_FILE } from "../../shim/state/last-known-good-file.js";
 
@@ -30,6 +31,10 @@ export const LAUNCHER_CONFIG_FILE = `${HYDRA_ETC_DIR}/launcher.yaml`;
 /** systemd StateDirectory of the launcher unit: base image, VM disk, seed, serial log. */
 export const LAUNCHER_STATE_DIR = "/var/lib/hydra-launcher";
 export const LAUNCHER_IMAGE_DIR = `${LAUNCHER_STATE_DIR}/image`;
+/** The VM's own state dir there: HYDRA_STATE_DIR's default, DEFAULT_DIR_IMAGE/vm (a test checks it). */
+export const LAUNCHER_VM_DIR = `${LAUNCHER_IMAGE_DIR}/vm`;
+/** The VM's CRI credentials (hydra-launcher makes them at its first `up`); the shim's nelly TLS. */
+export const LAUNCHER_TLS_DIR = statePaths(LAUNCHER_VM_DIR).tls.dir;
 export const DEFAULT_LAUNCHER_BIN = "/usr/local/bin/hydra-launcher";
 /** HYDRA_DOWN_TIMEOUT as the launcher defaults it; the unit's stop timeout sits above it. */
 export const LAUNCHER_DOWN_TIMEOUT_S = Number(VARIABLES.HYDRA_DOWN_TIMEOUT.default);

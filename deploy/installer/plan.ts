@@ -53,7 +53,7 @@ function fileChange(f: DesiredFile): Change {
  * last. A node that is already installed yields only the idempotent cluster steps.
  */
 export function planInstall(node: NodeState, options: InstallOptions): Change[] {
-  const { wiring, files, units } = desiredInstall(node, options);
+  const { wiring, files, units, ensureCredentials } = desiredInstall(node, options);
   const changes: Change[] = [];
 
   const kubectl = kubectlPrefix(options, wiring.kubectl);
@@ -88,7 +88,7 @@ export function planInstall(node: NodeState, options: InstallOptions): Change[] 
     if (f.affects) affected.add(f.affects);
   }
   const payload = options.payload ? planPayload(node.payload, options.payload) : undefined;
-  if (early.length === 0 && late.length === 0 && !payload?.changed) return changes;
+  if (early.length === 0 && late.length === 0 && !payload?.changed && !ensureCredentials) return changes;
 
   // A backup that goes (the unit-file wiring's) takes its now empty directories with it.
   const emptied = early.flatMap((c) =>
@@ -107,6 +107,14 @@ export function planInstall(node: NodeState, options: InstallOptions): Change[] 
   if (stopFirst.size > 0) {
     changes.push(systemctl("stop what the new setup replaces", "disable", "--now", ...stopFirst));
     changes.push(...late, systemctl("forget the removed units", "daemon-reload"));
+  }
+  if (ensureCredentials) {
+    changes.push({
+      kind: "run",
+      argv: ensureCredentials,
+      cluster: false,
+      why: "make the VM's CRI certificates hydra-shim's config names (before the VM's first boot)",
+    });
   }
   changes.push(systemctl("start at boot", "enable", ...units));
   const restart = units.filter(

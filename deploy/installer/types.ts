@@ -59,6 +59,11 @@ export interface InstallOptions {
   nellyEndpoint: string;
   /** Host-reachable base of the VM containerd's stream server (exec/attach/port-forward URLs). */
   nellyStreamAddress: string;
+  /**
+   * hydra-launcher's credentials dir for the VM (its `tls` link): the shim talks mutual TLS to the
+   * VM with the client certificate there. Absent: no TLS (the shim warns about it at start).
+   */
+  nellyTlsDir?: string;
   /** kubectl argv prefix; "auto" derives it from the kubelet (k3s kubectl / admin.conf); "none" skips cluster steps. */
   kubectl: "auto" | "none" | readonly string[];
   nodeName: string;

@@ -13,6 +13,8 @@ import {
   SHIM_STATE_DIR,
 } from "./layout.js";
 import { SHIM_NODE_FLAGS } from "../../shim/constants.js";
+import { shimTlsSettings } from "../../launcher/tls/describe.js";
+import { tlsPaths } from "../../launcher/paths.js";
 import { DOCS_URL, HEADER } from "./written-by.js";
 
 export interface ShimConfigSpec {
@@ -22,6 +24,21 @@ export interface ShimConfigSpec {
   nellyEndpoint: string;
   /** Where the host reaches the VM containerd's stream server; its URLs are rewritten to it. */
   nellyStreamAddress: string;
+  /** hydra-launcher's credentials dir for the VM: mutual TLS with its client certificate. */
+  nellyTlsDir?: string;
+}
+
+function tlsBlock(dir: string | undefined): string {
+  if (dir === undefined) return "";
+  const t = shimTlsSettings(tlsPaths(dir));
+  return `    # Mutual TLS with the VM's CRI: hydra-launcher's client certificate for this VM, which it
+    # makes at its first \`up\` and renews there (\`hydra-launcher certs show\`).
+    tls:
+      ca: "${t.ca}"
+      cert: "${t.cert}"
+      key: "${t.key}"
+      server_name: "${t.server_name}"
+`;
 }
 
 export function renderShimConfig(spec: ShimConfigSpec): string {
@@ -32,7 +49,7 @@ runtimes:
 backends:
   nelly:
     stream_address: "${spec.nellyStreamAddress}"
-socket:
+${tlsBlock(spec.nellyTlsDir)}socket:
   path: "${SHIM_SOCKET}"
 state_dir: "${SHIM_STATE_DIR}"
 `;

@@ -17,7 +17,7 @@ export interface CloudInitInput {
   sshKeys: string[];
   /** Kernel package to install (KERNEL_VERSION), empty: none. */
   kernelPackage: string;
-  /** containerd + runc + CNI + the socat CRI proxy (not DISABLE_CONTAINERD_CSI_PROXY). */
+  /** containerd (CRI on TCP over mutual TLS) + runc + CNI (not DISABLE_CONTAINERD_CSI_PROXY). */
   installContainerd: boolean;
   mounts: NinePMount[];
 }
@@ -29,6 +29,28 @@ export interface SeedFile {
 
 /** Seconds the wait-for-mounts step allows the 9p shares to appear. */
 const MOUNT_WAIT_SECONDS = 120;
+
+/**
+ * The CRI port's TLS files travel on the seed volume beside the NoCloud files, not in user-data:
+ * cloud-init applies user-data once per instance, while these change with every renewal or
+ * rotation. hydra-cri-tls copies them to TLS_DIR before each containerd start.
+ */
+export const CRI_TLS_SEED = {
+  dir: "hydra-tls",
+  files: { ca: "ca.pem", cert: "server.pem", key: "server.key" },
+  /** Where the guest's containerd reads them (0700 dir, 0600 files). */
+  guestDir: "/etc/containerd/hydra-tls",
+} as const;
+
+/** The seed volume's TLS files for the guest (its key included: the ISO stays in the 0700 state dir). */
+export function criTlsSeedFiles(tls: { ca: string; cert: string; key: string }): SeedFile[] {
+  const f = CRI_TLS_SEED.files;
+  return [
+    { name: `${CRI_TLS_SEED.dir}/${f.ca}`, content: tls.ca },
+    { name: `${CRI_TLS_SEED.dir}/${f.cert}`, content: tls.cert },
+    { name: `${CRI_TLS_SEED.dir}/${f.key}`, content: tls.key },
+  ];
+}
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -48,7 +70,7 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   }
   const packages = [input.kernelPackage].filter(Boolean);
   if (input.installContainerd) {
-    packages.unshift("containerd", "runc", "containernetworking-plugins", "socat");
+    packages.unshift("containerd", "runc", "containernetworking-plugins");
     // Deferred: written after the packages are installed, so dpkg never sees them as its own.
     writeFiles.push(
       {
@@ -56,13 +78,25 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
         content: fill(t["containerd-config.toml"], {
           streamAddress: GUEST_NET.address,
           streamPort: String(GUEST_PORTS.stream),
+          criPort: String(GUEST_PORTS.cri),
+          tlsDir: CRI_TLS_SEED.guestDir,
         }),
         defer: true,
       },
       { path: "/etc/cni/net.d/10-hydra.conflist", content: t["cni-bridge.conflist"], defer: true },
       {
-        path: "/etc/systemd/system/hydra-cri-proxy.service",
-        content: fill(t["hydra-cri-proxy.service"], { criPort: String(GUEST_PORTS.cri) }),
+        path: "/usr/local/sbin/hydra-cri-tls",
+        content: fill(t["hydra-cri-tls"], {
+          tlsDir: CRI_TLS_SEED.guestDir,
+          seedDir: CRI_TLS_SEED.dir,
+          files: Object.values(CRI_TLS_SEED.files).join(" "),
+        }),
+        permissions: "0700",
+        defer: true,
+      },
+      {
+        path: "/etc/systemd/system/containerd.service.d/20-hydra-cri-tls.conf",
+        content: t["containerd-cri-tls.conf"],
         defer: true,
       },
     );
@@ -73,11 +107,7 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
         defer: true,
       });
     }
-    runcmd.push(
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "restart", "containerd"],
-      ["systemctl", "enable", "--now", "hydra-cri-proxy.service"],
-    );
+    runcmd.push(["systemctl", "daemon-reload"], ["systemctl", "restart", "containerd"]);
   }
 
   const userData = fill(t["user-data"], {

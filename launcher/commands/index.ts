@@ -1,4 +1,5 @@
 // The subcommands, in the order `--help` lists them.
+import { certsCommand } from "./certs.js";
 import type { Command } from "./command.js";
 import { configCommand } from "./config.js";
 import { downCommand } from "./down.js";
@@ -16,4 +17,5 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ssh: sshCommand,
   config: configCommand,
   image: imageCommand,
+  certs: certsCommand,
 };

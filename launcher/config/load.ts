@@ -169,12 +169,15 @@ function warningsFor(c: Config, sources: Record<VarName, Source>): string[] {
   const warnings: string[] = [];
   if (c.DEFAULT_KVM_HOST_BIND_ADDRESS !== "127.0.0.1") {
     warnings.push(
-      `DEFAULT_KVM_HOST_BIND_ADDRESS=${c.DEFAULT_KVM_HOST_BIND_ADDRESS}: the VM's ssh and its unauthenticated ` +
-        "containerd CRI port become reachable beyond this host",
+      `DEFAULT_KVM_HOST_BIND_ADDRESS=${c.DEFAULT_KVM_HOST_BIND_ADDRESS}: the VM's ssh (keys only), its CRI port ` +
+        "(mutual TLS) and its stream server (exec/attach/port-forward, guarded only by single-use URL tokens) " +
+        "become reachable beyond this host",
     );
   }
   if (sources.DEFAULT_CSI_GRPC_PROXY_URL !== "default") {
-    warnings.push("DEFAULT_CSI_GRPC_PROXY_URL is ignored: the VM uses Debian's socat as its CRI TCP proxy");
+    warnings.push(
+      "DEFAULT_CSI_GRPC_PROXY_URL is ignored: the VM's containerd serves CRI on TCP itself (mutual TLS)",
+    );
   }
   return warnings;
 }

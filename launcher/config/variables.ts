@@ -307,7 +307,7 @@ export const VARIABLES = {
     default: "35000",
     meaning: "Host TCP port forwarded to the VM's containerd CRI (35000); empty: no forward",
     status: "changed",
-    note: "binds 127.0.0.1 (seed: 0.0.0.0): the CRI port is unauthenticated",
+    note: "binds 127.0.0.1 (seed: 0.0.0.0), and the VM serves CRI on it over mutual TLS only (the certificates in HYDRA_STATE_DIR/tls, see `hydra-launcher certs`)",
   }),
   DEFAULT_KVM_HOST_STREAM_PORT: v({
     schema: optionalPort,
@@ -327,7 +327,7 @@ export const VARIABLES = {
     schema: matching(/^(\d{1,3}(\.\d{1,3}){3})$/, "an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0"),
     default: "127.0.0.1",
     meaning:
-      "Host address the port forwards bind to; anything but 127.0.0.1 exposes the unauthenticated CRI port (warned)",
+      "Host address the port forwards bind to; anything but 127.0.0.1 exposes the VM's ssh, CRI (mutual TLS) and stream server (single-use tokens) beyond this host (warned)",
     status: "new",
   }),
   DEFAULT_KVM_PORTS_REDIRECT: v({
@@ -342,12 +342,12 @@ export const VARIABLES = {
       "https://github.com/democratic-csi/csi-grpc-proxy/releases/download/v0.5.6/csi-grpc-proxy-v0.5.6-linux-",
     meaning: "URL of the csi-grpc-proxy binary",
     status: "not supported",
-    note: "replaced by Debian's socat (TCP_NODELAY) in a systemd unit: nothing downloaded at boot; value ignored",
+    note: "replaced by containerd's own TCP listener (mutual TLS): nothing downloaded at boot; value ignored",
   }),
   DISABLE_CONTAINERD_CSI_PROXY: v({
     schema: flag,
     default: "0",
-    meaning: "If > 0, do not install containerd and its TCP proxy in the cloud image",
+    meaning: "If > 0, do not install containerd (nor its CRI TCP listener) in the cloud image",
     status: "supported",
   }),
   ENABLE_VIRTIO_GPU: v({

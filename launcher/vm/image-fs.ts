@@ -2,6 +2,7 @@
 // the same figure hydra-shim's image GC works from. Loaded lazily like vm/cri.ts.
 import type * as grpcTypes from "@grpc/grpc-js";
 import { assetPath } from "../paths.js";
+import { criChannel, type CriTls } from "./cri.js";
 
 type Unary = (
   req: object,
@@ -18,7 +19,12 @@ export interface ImageFsUsage {
   inodesUsed: number | null;
 }
 
-let ctor: Promise<new (target: string, creds: grpcTypes.ChannelCredentials) => ImageClient> | undefined;
+type Ctor = new (
+  target: string,
+  creds: grpcTypes.ChannelCredentials,
+  options?: grpcTypes.ChannelOptions,
+) => ImageClient;
+let ctor: Promise<Ctor> | undefined;
 
 async function imageServiceCtor() {
   ctor ??= (async () => {
@@ -31,7 +37,7 @@ async function imageServiceCtor() {
       defaults: true,
     });
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      runtime: { v1: { ImageService: new (t: string, c: grpcTypes.ChannelCredentials) => ImageClient } };
+      runtime: { v1: { ImageService: Ctor } };
     };
     return pkg.runtime.v1.ImageService;
   })();
@@ -53,11 +59,11 @@ export function imageFsFromResponse(res: { image_filesystems?: RawUsage[] }): Im
   }));
 }
 
-/** CRI ImageFsInfo over `host:port`. */
-export async function imageFsUsage(target: string, timeoutMs: number): Promise<ImageFsUsage[]> {
-  const grpc = await import("@grpc/grpc-js");
+/** CRI ImageFsInfo over `host:port` (mutual TLS when `tls` is given). */
+export async function imageFsUsage(target: string, timeoutMs: number, tls?: CriTls): Promise<ImageFsUsage[]> {
   const Service = await imageServiceCtor();
-  const client = new Service(target, grpc.credentials.createInsecure());
+  const channel = await criChannel(tls);
+  const client = new Service(target, channel.creds, channel.options);
   try {
     const res = await new Promise<{ image_filesystems?: RawUsage[] }>((resolve, reject) =>
       client.ImageFsInfo.call(client, {}, { deadline: Date.now() + timeoutMs }, (err, r) =>

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Ports } from "../config/spec.js";
 import { BootError, NotReadyError } from "../errors.js";
 import { READINESS } from "../tunables.js";
-import { criReady } from "./cri.js";
+import { criProbe, criReady, type CriTls, type CriTransport } from "./cri.js";
 import { connectAddress, sshBanner } from "./health.js";
 
 export type Step = "qemu" | "ssh" | "cri";
@@ -23,12 +23,14 @@ export interface ReadinessInput {
   onStepReady?: (step: Step) => void;
   /** Aborts the wait (the boot watchdog, a stop request); the wait throws the signal's reason. */
   signal?: AbortSignal;
+  /** The launcher's client credentials: CRI is asked over mutual TLS (plain text only to diagnose). */
+  criTls?: CriTls;
 }
 
 export interface Ready {
   elapsedMs: number;
   sshBanner?: string;
-  cri?: { runtimeName: string; runtimeVersion: string };
+  cri?: { runtimeName: string; runtimeVersion: string; transport?: CriTransport };
 }
 
 export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
@@ -47,7 +49,10 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
       step: "cri",
       port: input.ports.cri,
       check: async (port) => {
-        ready.cri = await criReady(`${host}:${port}`, READINESS.attemptTimeoutMs);
+        const target = `${host}:${port}`;
+        ready.cri = input.criTls
+          ? await criProbe(target, READINESS.attemptTimeoutMs, input.criTls)
+          : await criReady(target, READINESS.attemptTimeoutMs);
       },
     },
   ];

@@ -3,7 +3,7 @@ import type { Verdict } from "../accel/decide.js";
 import type { Loaded } from "../config/load.js";
 import { pathsFor, portsFor, type Ports } from "../config/spec.js";
 import { READINESS } from "../tunables.js";
-import { criReady } from "./cri.js";
+import { criProbe, criTlsFor, type CriTransport } from "./cri.js";
 import { connectAddress, sshBanner } from "./health.js";
 import { formatImageFs, imageFsUsage, type ImageFsUsage } from "./image-fs.js";
 import { readPid, readState, runningPid, type VmState } from "./state.js";
@@ -24,6 +24,8 @@ export interface VmStatus {
   bindAddress: string;
   ports: Ports;
   criReachable: boolean;
+  /** How CRI answered: "mtls" (the launcher's client certificate), "plaintext" (no TLS: open to every local user), or null. */
+  criTransport: CriTransport | null;
   sshReachable: boolean;
   runtime: string | null;
   /** The VM containerd's image filesystems (CRI ImageFsInfo); null when it could not be asked. */
@@ -48,6 +50,7 @@ export async function vmStatus(loaded: Loaded, known: { accelVerdict?: Verdict }
     bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS,
     ports: portsFor(c),
     criReachable: false,
+    criTransport: null,
     sshReachable: false,
     runtime: null,
     imageFs: null,
@@ -76,21 +79,29 @@ export async function vmStatus(loaded: Loaded, known: { accelVerdict?: Verdict }
     } else problems.push("state.json missing: ports shown are from the current configuration");
     const host = connectAddress(status.bindAddress);
     const t = READINESS.attemptTimeoutMs;
+    const tls = criTlsFor(paths.tls);
     const [ssh, cri] = await Promise.allSettled([
       status.ports.ssh === null
         ? Promise.reject(new Error("no ssh forward"))
         : sshBanner(host, status.ports.ssh, t),
       status.ports.cri === null
         ? Promise.reject(new Error("no CRI forward"))
-        : criReady(`${host}:${status.ports.cri}`, t),
+        : criProbe(`${host}:${status.ports.cri}`, t, tls),
     ]);
     status.sshReachable = ssh.status === "fulfilled";
     if (ssh.status === "rejected") problems.push(`ssh: ${(ssh.reason as Error).message}`);
     status.criReachable = cri.status === "fulfilled";
     if (cri.status === "fulfilled") {
       status.runtime = `${cri.value.runtimeName} ${cri.value.runtimeVersion}`;
+      status.criTransport = cri.value.transport;
+      if (cri.value.transport === "plaintext") {
+        problems.push(
+          "cri: answers in plain text, without TLS: any local user can use it ('down', then 'up' to serve it over mutual TLS)",
+        );
+      }
       try {
-        status.imageFs = await imageFsUsage(`${host}:${status.ports.cri as number}`, t);
+        const mtls = cri.value.transport === "mtls" ? tls : undefined;
+        status.imageFs = await imageFsUsage(`${host}:${status.ports.cri as number}`, t, mtls);
       } catch (err) {
         problems.push(`image fs: ${(err as Error).message}`);
       }
@@ -115,7 +126,7 @@ export function formatStatus(s: VmStatus): string {
     `mode:       ${s.mode ?? "-"}`,
     `state dir:  ${s.stateDir}`,
     `ssh:        ${port(s.ports.ssh)} ${s.state === "running" ? (s.sshReachable ? "reachable" : "not reachable") : ""}`,
-    `cri:        ${port(s.ports.cri)} ${s.state === "running" ? (s.criReachable ? `ready (${s.runtime})` : "not ready") : ""}`,
+    `cri:        ${port(s.ports.cri)} ${s.state === "running" ? (s.criReachable ? `ready (${s.runtime}, ${s.criTransport === "mtls" ? "mutual TLS" : "plain text"})` : "not ready") : ""}`,
     `stream:     ${port(s.ports.stream)}`,
     ...(s.imageFs ?? []).map((f) => `image fs:   ${formatImageFs(f)}`),
     ...s.problems.map((p) => `problem:    ${p}`),

@@ -18,11 +18,12 @@ import type { Reporter } from "../report.js";
 import { shellCommand } from "../shell-quote.js";
 import { READINESS } from "../tunables.js";
 import { attached, awaitBoot, type RunningQemu, startQemu } from "./boot.js";
+import { criTlsFor } from "./cri.js";
 import { stopVm } from "./down.js";
 import { downRan, foregroundExit, onStopSignals } from "./foreground.js";
 import { portFree } from "./health.js";
 import { hasRootfs, prepare } from "./prepare.js";
-import { waitUntilReady } from "./readiness.js";
+import { type Ready, waitUntilReady } from "./readiness.js";
 import { clearRunFiles, readState, runningPid, tailLines, type VmState, writeState } from "./state.js";
 
 export interface UpOptions {
@@ -237,8 +238,11 @@ async function bootAttempt(
       timeoutMs: o.timeoutMs,
       serialTail: () => tailLines(paths.serialLog, READINESS.serialTailLines),
       onStep: (step, detail) => o.report.info(`${step}: ${detail}`),
+      criTls: criTlsFor(paths.tls),
     });
-    return outcome.kind === "ready" ? { kind: "ready", elapsedMs: outcome.ready.elapsedMs } : outcome;
+    if (outcome.kind !== "ready") return outcome;
+    reportCriTransport(o, outcome.ready);
+    return { kind: "ready", elapsedMs: outcome.ready.elapsedMs };
   } catch (err) {
     if (err instanceof StopRequested || a.stop.aborted) {
       await vm.waitExit();
@@ -290,14 +294,16 @@ async function alreadyRunning(
     );
   }
   try {
-    await waitUntilReady({
+    const ready = await waitUntilReady({
       bindAddress: state?.bindAddress ?? c.DEFAULT_KVM_HOST_BIND_ADDRESS,
       ports: state?.ports ?? portsFor(c),
       timeoutMs: o.timeoutMs,
       alive: vm.alive,
       serialTail: () => tailLines(paths.serialLog, READINESS.serialTailLines),
       signal: stop,
+      criTls: criTlsFor(paths.tls),
     });
+    reportCriTransport(o, ready);
   } catch (err) {
     if (!stop.aborted) throw err;
   }
@@ -315,6 +321,17 @@ async function keep(o: UpOptions, vm: RunningQemu, stopRequested: () => boolean)
   if (end.code === EXIT.ok) o.report.info(end.message);
   else o.report.error(end.message);
   return { code: end.code };
+}
+
+/** CRI over mutual TLS is the norm; plain text means a guest that ignores its TLS settings. */
+function reportCriTransport(o: UpOptions, ready: Ready): void {
+  if (ready.cri?.transport === "mtls") o.report.info("cri: answered over mutual TLS");
+  else if (ready.cri?.transport === "plaintext") {
+    o.report.warn(
+      "cri: the VM answers CRI in plain text, without TLS: any local user can use it. It was started " +
+        "before mutual TLS, or its image ignores the launcher's TLS settings: 'down', then 'up'",
+    );
+  }
 }
 
 function firstLine(text: string): string {

@@ -9,6 +9,7 @@ import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { criTlsFor } from "../../launcher/vm/cri.js";
 import { statePaths } from "../../launcher/paths.js";
 import { runPod } from "../../demo/scenario.js";
 import { bringUp, createStateDir, stackLayout } from "../../demo/stack.js";
@@ -78,9 +79,10 @@ describe("the arm64 test guest under hydra-launcher (TCG on an x86_64 host)", ()
         state: "running",
         accel: "tcg",
         criReachable: true,
+        criTransport: "mtls",
         sshReachable: true,
       });
-      const cri = criClient(`127.0.0.1:${vm.ports.cri}`);
+      const cri = criClient(`127.0.0.1:${vm.ports.cri}`, criTlsFor(statePaths(stateDir).tls));
       try {
         expect((await cri.runtime.Version!({ version: "v1" })).runtime_name).toBe("containerd");
       } finally {

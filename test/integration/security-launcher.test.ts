@@ -1,5 +1,5 @@
 // hydra-launcher keeps secrets off QEMU's command line, out of what it prints and out of the
-// cloud-init seed, locks password login unless a password is configured (a per-VM key pair when
+// cloud-init seed (the VM's CRI keys too: not even on openssl's command line), locks password login unless a password is configured (a per-VM key pair when
 // no key is), and its port forwards bind 127.0.0.1 unless configured otherwise.
 // The real-boot half (/proc/<pid>/cmdline of a running QEMU) is test/slow/launcher-boot.test.ts.
 import { execFile } from "node:child_process";
@@ -14,6 +14,7 @@ import { renderCloudInit } from "../../launcher/cloudinit/render.js";
 import { loadTemplates } from "../../launcher/cloudinit/templates.js";
 import { loadConfig } from "../../launcher/config/load.js";
 import { pathsFor, qemuSpecFor } from "../../launcher/config/spec.js";
+import { statePaths, type TlsPaths } from "../../launcher/paths.js";
 import { SECRET_NAMES } from "../../launcher/config/variables.js";
 import { buildQemuArgs } from "../../launcher/qemu/args/index.js";
 import type { HostFeatures } from "../../launcher/qemu/spec.js";
@@ -224,5 +225,114 @@ describe("hydra-launcher CLI output", () => {
     const { stdout, stderr } = await cli(["config"]);
     expect(leaks(stdout + stderr)).toEqual([]);
     for (const name of SECRET_NAMES) expect(stdout).toContain(name);
+  });
+});
+
+describe("the VM's CRI credentials: no key on a command line, in output or where it does not belong", () => {
+  /** The base64 body of each private key, one line of it: enough to spot a leak anywhere. */
+  async function keyBodies(tls: TlsPaths): Promise<Record<string, string>> {
+    const body = async (f: string) => (await readFile(f, "utf8")).split("\n")[1]!;
+    return {
+      ca: await body(tls.caKey),
+      server: await body(tls.serverKey),
+      client: await body(tls.clientKey),
+    };
+  }
+  const leaked = (bodies: Record<string, string>, text: string) =>
+    Object.entries(bodies)
+      .filter(([, b]) => text.includes(b))
+      .map(([k]) => `${k} key`)
+      .concat(text.includes("PRIVATE KEY") ? ["a PEM private key"] : []);
+
+  it("certs rotate --ca / certs show (debug): openssl's argv names files only; nothing prints a key", async () => {
+    const state = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-certs-"));
+    try {
+      // openssl first on PATH: records every argv it is given, then runs the real one
+      const bin = path.join(state, "bin");
+      await mkdir(bin);
+      const argvLog = path.join(state, "openssl-argv.log");
+      const real = (await run("sh", ["-c", "command -v openssl"])).stdout.trim();
+      await writeFile(
+        path.join(bin, "openssl"),
+        `#!/bin/sh\nprintf '%s\\0' "$@" >>'${argvLog}'\nprintf '\\n' >>'${argvLog}'\nexec '${real}' "$@"\n`,
+        { mode: 0o755 },
+      );
+      const cli = (args: string[]) =>
+        run(
+          process.execPath,
+          ["--import", TSX_LOADER, LAUNCHER, ...args, "--state-dir", path.join(state, "vm")],
+          {
+            cwd: state,
+            env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}` },
+            timeout: 120_000,
+          },
+        );
+      const rotate = await cli(["certs", "rotate", "--ca", "--debug"]);
+      const show = await cli(["certs", "show"]);
+      const json = await cli(["certs", "show", "--json"]);
+      const tls = statePaths(path.join(state, "vm")).tls;
+      const bodies = await keyBodies(tls);
+      const argv = await readFile(argvLog, "utf8");
+      expect(argv.split("\n").filter(Boolean).length).toBeGreaterThanOrEqual(5); // CA, 2 × (req, x509)
+      expect(leaked(bodies, argv)).toEqual([]);
+      expect(argv).not.toMatch(/-pass(in|out)|pass:|env:|stdin/);
+      expect(argv).not.toContain(state); // relative names only: it runs in the generation dir
+      for (const out of [rotate, show, json]) expect(leaked(bodies, out.stdout + out.stderr)).toEqual([]);
+      expect(rotate.stderr).toMatch(/issued ca/);
+      expect(show.stdout).toContain(`key: "${tls.clientKey}"`);
+      expect((JSON.parse(json.stdout) as { shim: { key: string } }).shim.key).toBe(tls.clientKey);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
+  });
+
+  it("up's preparation: only the guest's own key reaches guest.env (0600), none reaches QEMU's argv or the seed's user-data", async () => {
+    const state = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-tls-"));
+    try {
+      const artifacts = path.join(state, "artifacts");
+      await mkdir(artifacts);
+      await writeFile(path.join(artifacts, "vmlinux"), "kernel");
+      await writeFile(path.join(artifacts, "initramfs.cpio"), "initrd");
+      const host = testHost({ cwd: state, home: state });
+      const loaded = loadConfig({
+        host,
+        env: {},
+        flags: {
+          ...BARE,
+          RIMD_ARTIFACT_URL: `file://${artifacts}`,
+          DEFAULT_DIR_IMAGE: path.join(state, "image"),
+          DISABLE_9P_KUBELET_MOUNTS: "1",
+          VM_SSH_KEY_FILENAME: keyFile,
+        },
+      });
+      await prepare(loaded, host, quietReporter);
+      const paths = pathsFor(loaded.config);
+      const bodies = await keyBodies(paths.tls);
+      const guestEnv = await readFile(paths.guestEnv, "utf8");
+      expect((await stat(paths.guestEnv)).mode & 0o777).toBe(0o600);
+      expect(guestEnv).toContain(bodies.server);
+      expect(guestEnv).not.toContain(bodies.ca);
+      expect(guestEnv).not.toContain(bodies.client);
+      const argv = buildQemuArgs(
+        qemuSpecFor(loaded.config, { rootfsPresent: false, daemonize: true }),
+        TCG,
+      ).join("\0");
+      expect(leaked(bodies, argv)).toEqual([]);
+      // the cloud image's seed: the guest's key on the volume (hydra-tls/), never in user-data
+      const seed = renderCloudInit(
+        {
+          hostname: "h",
+          username: "u",
+          sshKeys: [PUBLIC_KEY],
+          kernelPackage: "",
+          installContainerd: true,
+          mounts: [],
+        },
+        loadTemplates(),
+      );
+      expect(leaked(bodies, seed.map((f) => f.content).join("\n"))).toEqual([]);
+    } finally {
+      await rm(state, { recursive: true, force: true });
+    }
   });
 });

@@ -17,6 +17,8 @@ import { writeVerdict } from "../../launcher/accel/verdicts.js";
 import { gatherHost } from "../../launcher/config/host.js";
 import { qemuVersion } from "../../launcher/qemu/probe.js";
 import { isQemu } from "../../launcher/vm/state.js";
+import { statePaths } from "../../launcher/paths.js";
+import { criTlsFor } from "../../launcher/vm/cri.js";
 import { criClient } from "../harness/cri-client.js";
 import { freePort } from "../harness/ports.js";
 import { buildTestGuest } from "../guest/build.js";
@@ -108,8 +110,9 @@ async function statusOf(v: Vm): Promise<Record<string, unknown>> {
   return JSON.parse(String(r.stdout)) as Record<string, unknown>;
 }
 
-async function criVersion(port: number): Promise<string> {
-  const cri = criClient(`127.0.0.1:${port}`);
+async function criVersion(v: Vm): Promise<string> {
+  const tls = criTlsFor(statePaths(path.join(v.dir, "img/vm")).tls);
+  const cri = criClient(`127.0.0.1:${v.ports.cri}`, tls);
   try {
     return (await cri.runtime.Version!({ version: "v1" })).runtime_name as string;
   } finally {
@@ -159,7 +162,7 @@ describe("hydra-launcher on a host where KVM is present but cannot boot Linux", 
         `no serial console output within ${WATCHDOG_S} s under KVM: stopping QEMU and booting again under TCG`,
       ),
     );
-    expect(await criVersion(v.ports.cri)).toBe("containerd");
+    expect(await criVersion(v)).toBe("containerd");
 
     const s = await statusOf(v);
     expect(s).toMatchObject({
@@ -212,7 +215,7 @@ describe("hydra-launcher on a host where KVM is present but cannot boot Linux", 
     expect(up.exitCode, String(up.all)).toBe(0);
     expect(String(up.all)).toMatch(/acceleration: kvm \(remembered/);
     expect(String(up.all)).toMatch(/under KVM: stopping QEMU and booting again under TCG/);
-    expect(await criVersion(v.ports.cri)).toBe("containerd");
+    expect(await criVersion(v)).toBe("containerd");
     const s = await statusOf(v);
     expect(s).toMatchObject({ accel: "tcg", accelSource: "fallback", accelVerdict: { accel: "tcg" } });
     const pid = pidOf(v)!;

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runInstallCli, type CliIo } from "../cli.js";
+import { LAUNCHER_TLS_DIR } from "../layout.js";
 import type { CommandResult } from "../runner.js";
 
 export const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/k3s/", import.meta.url));
@@ -58,9 +59,12 @@ export class Recorder implements CliIo {
   stderr = "";
   /** Exit code per command prefix, e.g. "systemctl restart" → 1. */
   failures = new Map<string, number>();
+  /** What a command does to the node besides its exit code (the launcher's `certs ensure`). */
+  effects: ((argv: readonly string[]) => Promise<void>)[] = [];
   runner = {
     run: async (argv: readonly string[], input?: string): Promise<CommandResult> => {
       this.calls.push({ argv: [...argv], input });
+      for (const effect of this.effects) await effect(argv);
       const line = argv.join(" ");
       for (const [prefix, exitCode] of this.failures) {
         if (line.startsWith(prefix)) return { exitCode, stdout: "", stderr: `${prefix} failed` };
@@ -105,6 +109,12 @@ export class TestNode {
   async cli(...args: string[]): Promise<number> {
     this.io = new Recorder();
     this.io.failures = new Map(this.failures);
+    // `hydra-launcher certs ensure` makes the VM's credentials (here: the CA file the plan looks for).
+    this.io.effects.push(async (argv) => {
+      if (argv[1] === "certs" && argv[2] === "ensure" && !this.io.failures.has(argv.join(" "))) {
+        await this.write(`${LAUNCHER_TLS_DIR.slice(1)}/ca.pem`, "CA\n");
+      }
+    });
     return runInstallCli([...args, "--root", this.root, "--node-name", "node-1"], this.io);
   }
 
