@@ -142,7 +142,14 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
         log.warn("socket settings changed: restart hydra-shim to apply them");
       }
       if (next.stateDir !== config.stateDir) log.warn("state_dir changed: restart hydra-shim to apply it");
+      for (const w of next.warnings) log.warn(w);
       const result = backends.reconcile(next.backends);
+      // Unchanged settings, rotated files: the default backend (a unix socket) is never touched.
+      for (const b of backends.all()) {
+        if (result.added.includes(b) || !b.refreshTls()) continue;
+        log.info({ backend: b.name }, "TLS files changed: new calls use them, calls in flight finish");
+        health.kick(b);
+      }
       for (const b of result.removed) {
         health.unwatch(b);
         if (!backends.get(b.name)) index.forgetBackend(b.name);

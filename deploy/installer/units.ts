@@ -95,6 +95,8 @@ RestartSec=2s
 # A socket left by a crash would make the kubelet dial a dead endpoint.
 ExecStartPre=/bin/rm -f ${SHIM_SOCKET}
 ExecStart=${spec.shimBin} --config ${SHIM_CONFIG_FILE}
+# systemctl reload: the backend map and rotated TLS files, without dropping calls (docs/security.md).
+ExecReload=/bin/kill -HUP $MAINPID
 ExecStopPost=/bin/rm -f ${SHIM_SOCKET}
 `;
 }

@@ -207,6 +207,11 @@ export class Backend {
     });
   }
 
+  /** SIGHUP: a rotated certificate is used from the next call on (see GrpcClient.refreshTls). */
+  refreshTls(): boolean {
+    return this.client.refreshTls();
+  }
+
   close(): void {
     this.closed = true;
     this.client.close();

@@ -7,6 +7,7 @@ import { parseDuration } from "./duration.js";
 import { parseEndpoint } from "./endpoint.js";
 import { defaultConfig } from "./embedded.js";
 import { loadConfigFile, parseConfig } from "./load.js";
+import { plainTcpWarning } from "./defaults.js";
 
 const CRISMUX = `runtimes:
   default: "unix:///run/containerd_a/containerd.sock"
@@ -65,7 +66,7 @@ describe("durations", () => {
 });
 
 describe("parseConfig", () => {
-  it("accepts crismux's config.yaml unchanged and warns about its tls block", () => {
+  it("accepts crismux's config.yaml unchanged and warns about its tls block and plain TCP", () => {
     const r = parseConfig(CRISMUX, "crismux.yaml");
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -75,7 +76,10 @@ describe("parseConfig", () => {
     ]);
     expect(r.config.logLevel).toBe("debug");
     expect(r.config.checkIntervalMs).toBe(10_000);
-    expect(r.config.warnings).toEqual([expect.stringMatching(/tls block \(crismux\) is ignored/)]);
+    expect(r.config.warnings).toEqual([
+      expect.stringMatching(/tls block \(crismux\) is ignored/),
+      plainTcpWarning("nelly", "tcp:localhost:35000"),
+    ]);
     expect(r.config.socket).toEqual({ path: "/run/hydra/hydra-shim.sock", mode: 0o660 });
     expect(r.config.metricsListen).toBeUndefined();
   });
@@ -179,8 +183,21 @@ backends:
   });
 });
 
+describe("plain TCP warning", () => {
+  it("names each TCP backend without TLS, once, and not unix or TLS backends", () => {
+    const r = parseConfig(
+      `runtimes: {default: "unix:///x", nelly: "tcp:127.0.0.1:35000", other: "tcp:10.0.0.1:1"}\n` +
+        `backends: {other: {tls: {ca: /ca.pem}}}\n`,
+      "c.yaml",
+    );
+    if (!r.ok) throw r.error;
+    expect(r.config.warnings).toEqual([plainTcpWarning("nelly", "tcp:127.0.0.1:35000")]);
+    expect(r.config.warnings[0]).toMatch(/any local user .* set backends\.nelly\.tls/);
+  });
+});
+
 describe("loadConfigFile", () => {
-  it("names unreadable TLS files and unreadable configs", async () => {
+  it("warns about unreadable TLS files (the backend waits for them), refuses unreadable configs", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "shim-config-"));
     try {
       const file = path.join(dir, "c.yaml");
@@ -188,9 +205,11 @@ describe("loadConfigFile", () => {
         file,
         `runtimes: {default: "unix:///x", nelly: "tcp:127.0.0.1:1"}\nbackends: {nelly: {tls: {ca: ${dir}/nope.pem}}}\n`,
       );
-      await expect(loadConfigFile(file)).rejects.toMatchObject({
-        issues: [{ path: "backends.nelly.tls.ca", message: expect.stringMatching(/cannot read/) }],
-      });
+      const c = await loadConfigFile(file);
+      expect(c.backends[1]?.tls?.ca).toBe(`${dir}/nope.pem`);
+      expect(c.warnings).toEqual([
+        expect.stringMatching(/^backends\.nelly\.tls\.ca: cannot read .*nope\.pem \(ENOENT\); calls to backend "nelly" fail UNAVAILABLE/),
+      ]);
       await expect(loadConfigFile(path.join(dir, "missing.yaml"))).rejects.toBeInstanceOf(ConfigError);
     } finally {
       await rm(dir, { recursive: true, force: true });

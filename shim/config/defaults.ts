@@ -16,6 +16,15 @@ import type { BackendConfig, ImageGcConfig, ShimConfig } from "./types.js";
 export const CRISMUX_TLS_WARNING =
   "the top-level tls block (crismux) is ignored: set per-backend TLS under backends.<name>.tls";
 
+/** Said once at start (and on reload): CRI over plain TCP is open to anyone who reaches the port. */
+export function plainTcpWarning(name: string, endpoint: string): string {
+  return (
+    `backend "${name}" (${endpoint}) is plain TCP without TLS: any local user or process that can ` +
+    `reach that port can run containers there; set backends.${name}.tls (hydra-shim install ` +
+    `writes it from hydra-launcher's client certificate)`
+  );
+}
+
 /** RawConfig (already validated) → ShimConfig with every default filled in. */
 export function withDefaults(raw: RawConfig): ShimConfig {
   const names = Object.keys(raw.runtimes).sort((a, b) =>
@@ -73,6 +82,11 @@ export function withDefaults(raw: RawConfig): ShimConfig {
     ...(raw.state_dir ? { stateDir: raw.state_dir } : {}),
     drainTimeoutMs: raw.drain_timeout ?? DEFAULT_DRAIN_TIMEOUT_MS,
     maxMergedBytes: raw.max_merged_bytes ?? MAX_MESSAGE_BYTES,
-    warnings: raw.tls !== undefined ? [CRISMUX_TLS_WARNING] : [],
+    warnings: [
+      ...(raw.tls !== undefined ? [CRISMUX_TLS_WARNING] : []),
+      ...backends
+        .filter((b) => b.endpoint.kind === "tcp" && !b.tls)
+        .map((b) => plainTcpWarning(b.name, b.endpoint.text)),
+    ],
   };
 }

@@ -103,7 +103,12 @@ export function parseConfig(text: string, source: string): ConfigResult {
   return { ok: true, config: withDefaults(parsed.data) };
 }
 
-/** Reads a config file, validates it and checks that the TLS files it names are readable. */
+/**
+ * Reads a config file and validates it. A TLS file that cannot be read is a warning, not an error:
+ * the launcher may issue it after the shim starts (the dialer reads it on every connect), and the
+ * node's default pods must not wait for the VM's credentials. Until then that backend's calls fail
+ * UNAVAILABLE naming the file.
+ */
 export async function loadConfigFile(path: string): Promise<ShimConfig> {
   let text: string;
   try {
@@ -113,18 +118,21 @@ export async function loadConfigFile(path: string): Promise<ShimConfig> {
   }
   const result = parseConfig(text, path);
   if (!result.ok) throw result.error;
-  const issues: ConfigIssue[] = [];
+  const warnings: string[] = [];
   for (const b of result.config.backends) {
     for (const key of ["ca", "cert", "key"] as const) {
       const file = b.tls?.[key];
       if (!file) continue;
       try {
         await access(file, fsConstants.R_OK);
-      } catch {
-        issues.push({ path: `backends.${b.name}.tls.${key}`, message: `cannot read ${file}` });
+      } catch (err) {
+        warnings.push(
+          `backends.${b.name}.tls.${key}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}); ` +
+            `calls to backend "${b.name}" fail UNAVAILABLE until it can be read ` +
+            `(hydra-launcher certs ensure issues the launcher's files)`,
+        );
       }
     }
   }
-  if (issues.length > 0) throw new ConfigError(path, issues);
-  return result.config;
+  return { ...result.config, warnings: [...result.config.warnings, ...warnings] };
 }

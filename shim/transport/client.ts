@@ -215,6 +215,18 @@ export class GrpcClient {
     return { sessions: this.connections.size, streams, queued: this.queue.filter((c) => !c.done).length };
   }
 
+  /**
+   * When the TLS files changed on disk (a rotation), new calls go to a new session, whose connect
+   * reads them; calls in flight finish on the old one. True when it did so.
+   */
+  refreshTls(): boolean {
+    if (!this.dial.tlsChanged?.()) return false;
+    for (const c of this.connections) c.retire("TLS files changed");
+    this.retryAt = 0; // a connect that failed with the old files says nothing about the new ones
+    this.backoffMs = this.options.backoffInitialMs;
+    return true;
+  }
+
   /** Fails queued calls; sessions close once their calls are done (`force`: at once). */
   close(force = false): void {
     this.closed = true;

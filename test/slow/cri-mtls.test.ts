@@ -2,7 +2,8 @@
 // hydra-launcher) behind hydra-shim, as the demo brings it up: the forwarded CRI port answers only
 // a client holding the launcher's client certificate. Plain gRPC, TLS without a certificate, and
 // TLS with a certificate of another CA get no CRI answer; an unprivileged local user (nobody) can
-// neither read the certificate nor get an answer; the shim with the certificate serves nelly calls.
+// neither read the certificate nor get an answer; the shim with the certificate serves nelly calls,
+// and takes rotated certificates on SIGHUP while a default pod's calls never fail.
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -17,8 +18,9 @@ import { criTlsFor } from "../../launcher/vm/cri.js";
 import { bringUp, createStateDir, stackLayout, type Stack } from "../../demo/stack.js";
 import { createStepper } from "../../demo/steps.js";
 import { Teardown } from "../../demo/teardown.js";
-import { vmStatus } from "../../demo/vm.js";
+import { launcher, vmDown, vmStatus, vmUp } from "../../demo/vm.js";
 import { criClient, type CallFn, type CriClientTls } from "../harness/cri-client.js";
+import { podSandboxConfig } from "../harness/cri-objects.js";
 import { REPO_ROOT } from "../fixtures/oci-images.js";
 
 const run = promisify(execFile);
@@ -133,5 +135,86 @@ describe("the VM's CRI port answers only the launcher's client certificate", () 
     expect(r.image?.id).toMatch(/^sha256:/);
     const config = await fs.readFile(stack.layout.shimConfig, "utf8");
     expect(config).toContain(`server_name: ${CRI_TLS.serverName}`);
+  });
+
+  it("rotation: the shim takes new certificates on SIGHUP; default-pod calls never fail", async () => {
+    const shim = stack.clients.shim;
+    const runtime = shim.runtime as Record<
+      "RunPodSandbox" | "PodSandboxStatus" | "StopPodSandbox" | "RemovePodSandbox",
+      CallFn
+    >;
+    const image = shim.image as Record<"ImageStatus", CallFn>;
+    const nellyImage = () =>
+      image.ImageStatus(
+        { image: { image: "localhost/hydra/pause:1", runtime_handler: "nelly" } },
+        { deadlineMs: 10_000 },
+      );
+    /** Nelly calls through the shim until one answers (the backend may be down a moment). */
+    const nellyAnswers = async (): Promise<void> => {
+      const until = Date.now() + 120_000;
+      for (;;) {
+        try {
+          expect((await nellyImage()).image?.id).toMatch(/^sha256:/);
+          return;
+        } catch (err) {
+          if (Date.now() > until) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    };
+    const hup = () => process.kill(stack.shim.pid, "SIGHUP");
+    const changedLines = async () =>
+      (await fs.readFile(stack.shim.logFile, "utf8"))
+        .split("\n")
+        .filter((l) => l.includes("TLS files changed")).length;
+
+    // A default pod whose status is asked for all along, as the kubelet's PLEG would.
+    const pod = await runtime.RunPodSandbox({
+      config: podSandboxConfig("rotation-default"),
+      runtime_handler: "",
+    });
+    const podId = String(pod.pod_sandbox_id);
+    let calls = 0;
+    const failures: string[] = [];
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        try {
+          await runtime.PodSandboxStatus({ pod_sandbox_id: podId }, { deadlineMs: 5_000 });
+          calls++;
+        } catch (err) {
+          failures.push((err as Error).message);
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      // 1. New leaves from the same CA, the VM untouched: SIGHUP moves new calls to a new session.
+      await nellyAnswers();
+      const leaves = await launcher(stack.vm, ["certs", "rotate"]);
+      expect(leaves.exitCode, leaves.stderr).toBe(0);
+      const before = await changedLines();
+      hup();
+      await expect.poll(changedLines, { timeout: 30_000 }).toBe(before + 1);
+      await nellyAnswers();
+
+      // 2. A new CA: the guest needs its new server certificate (down, up), the shim its new files.
+      const all = await launcher(stack.vm, ["certs", "rotate", "--ca"]);
+      expect(all.exitCode, all.stderr).toBe(0);
+      await vmDown(stack.vm);
+      await vmUp(stack.vm, (line) => log(`launcher: ${line}`));
+      hup();
+      await nellyAnswers();
+      // the client certificate the launcher holds now answers; the one before the rotation is gone
+      expect(await versionWith(port(), mine())).toBe("containerd");
+    } finally {
+      polling = false;
+      await poller;
+      await runtime.StopPodSandbox({ pod_sandbox_id: podId }).catch(() => undefined);
+      await runtime.RemovePodSandbox({ pod_sandbox_id: podId }).catch(() => undefined);
+    }
+    log(`default pod: ${calls} PodSandboxStatus calls during both rotations, ${failures.length} failed`);
+    expect(failures).toEqual([]);
+    expect(calls).toBeGreaterThan(10);
   });
 });
