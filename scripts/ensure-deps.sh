@@ -28,6 +28,9 @@ PACKAGES=(
   openssh-client              # hydra-launcher ssh
   iproute2                    # ss/ip for port checks
   openssl                     # test-time CA, server and client certificates (mTLS security test)
+  debootstrap                 # test/cloud-image: the Debian rootfs of the cloud-image stand-in
+  fdisk                       # test/cloud-image: sfdisk writes its partition table (no loop devices)
+  e2fsprogs                   # test/cloud-image: mkfs.ext4 -d fills its root partition from a directory
 )
 
 mode="${1:-all}"
