@@ -38,6 +38,8 @@ export const READINESS = {
   attemptTimeoutMs: 3_000,
   /** Serial log lines shown when `up` fails. */
   serialTailLines: 30,
+  /** While the guest's stage stays the same, its progress is shown at most this often. */
+  progressEveryMs: 30_000,
 } as const;
 
 export const SHUTDOWN = {

@@ -19,6 +19,8 @@ export interface ReadinessInput {
   /** Last serial log lines, for error messages. */
   serialTail: () => Promise<string[]>;
   onStep?: (step: Step, detail: string) => void;
+  /** Called on every poll (the boot progress read from the serial log). */
+  onPoll?: () => Promise<void>;
 }
 
 export interface Ready {
@@ -54,6 +56,7 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
     }
     let lastError: string;
     for (;;) {
+      await input.onPoll?.();
       if (!input.alive()) {
         throw new BootError(`QEMU exited while waiting for ${step}${withTail(await input.serialTail())}`);
       }

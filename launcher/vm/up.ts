@@ -18,6 +18,7 @@ import { READINESS } from "../tunables.js";
 import { stopVm } from "./down.js";
 import { portFree } from "./health.js";
 import { hasRootfs, prepare } from "./prepare.js";
+import { followBootProgress } from "./boot-progress.js";
 import { waitUntilReady } from "./readiness.js";
 import { clearRunFiles, isQemu, readState, runningPid, tailLines, writeState } from "./state.js";
 
@@ -114,6 +115,12 @@ export async function up(o: UpOptions): Promise<UpResult> {
     startedAt: new Date().toISOString(),
     launcherOverheadMs: overheadMs,
   };
+  const progress = followBootProgress({
+    serialLog: paths.serialLog,
+    startedAt: Date.now(),
+    info: (m) => o.report.info(m),
+    warn: (m) => o.report.warn(m),
+  });
   const readiness = (alive: () => boolean) =>
     waitUntilReady({
       bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS,
@@ -122,6 +129,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
       alive,
       serialTail: () => tailLines(paths.serialLog, READINESS.serialTailLines),
       onStep: (step, detail) => o.report.info(`${step}: ${detail}`),
+      // in the foreground the console itself is on the terminal
+      onPoll: daemonize ? () => progress.poll() : undefined,
     });
 
   if (daemonize) {
