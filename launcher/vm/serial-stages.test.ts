@@ -3,8 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { followBootProgress } from "./boot-progress.js";
+import { NotReadyError } from "../errors.js";
 import {
   advanceProgress,
+  blockingProblems,
   cleanLine,
   describeProgress,
   initialProgress,
@@ -113,6 +115,26 @@ describe("the guest's stage from its serial console", () => {
   });
 });
 
+describe("problems that keep the seed's services from ever starting", () => {
+  it("are failed packages, failed modules and the 9p shares never mounted, not every warning", () => {
+    const p = run([
+      ...FIRST_BOOT,
+      "[  400.1] cloud-init[490]: E: Unable to locate package linux-image-6.12.12+bpo-amd64\r",
+      "[  400.2] cloud-init[490]: 2026-12-01 22:10:00,000 - cc_package_update_upgrade_install.py[WARNING]: Failed to install packages: ['containerd', 'linux-image-6.12.12+bpo-amd64']\r",
+      "[  400.3] cloud-init[490]: 2026-12-01 22:10:00,001 - util.py[WARNING]: Running module package-update-upgrade-install (<module 'cloudinit.config.cc_package_update_upgrade_install'>) failed\r",
+      "[  520.0] cloud-init[490]: hydra-wait-for-mounts: /var/lib/kubelet is not mounted after 120s\r",
+    ]);
+    expect(blockingProblems(p)).toEqual([
+      "apt: Unable to locate package linux-image-6.12.12+bpo-amd64",
+      "cloud-init warning: Failed to install packages: ['containerd', 'linux-image-6.12.12+bpo-amd64']",
+      "cloud-init warning: Running module package-update-upgrade-install (<module 'cloudinit.config.cc_package_update_upgrade_install'>) failed",
+      "hydra-wait-for-mounts: /var/lib/kubelet is not mounted after 120s",
+    ]);
+    // the first boot's 9p mount failure (the cloud kernel has no 9p) is not one of them
+    expect(blockingProblems(run(FIRST_BOOT))).toEqual([]);
+  });
+});
+
 describe("following the serial log while up waits", () => {
   it("reports stage changes at once, partial lines when complete, problems as warnings", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "boot-progress-"));
@@ -150,6 +172,62 @@ describe("following the serial log while up waits", () => {
       expect(info.at(-1)).toBe(
         "guest: boot 1, cloud-init modules:final (apt: setting up containerd) (104 s)",
       );
+      // nothing new: repeated only after the longer interval
+      t += 60_000;
+      await watch.poll();
+      expect(info).toHaveLength(reported + 1);
+      t += 60_000;
+      await watch.poll();
+      expect(info.at(-1)).toBe(
+        "guest: boot 1, cloud-init modules:final (apt: setting up containerd) (224 s)",
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("giving up once cloud-init finished with a blocking problem", () => {
+  it("after the grace period, with the problems and the hint; never without such a problem", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "boot-progress-"));
+    const log = path.join(dir, "serial.log");
+    let t = 0;
+    const watch = (file: string) =>
+      followBootProgress({
+        serialLog: file,
+        startedAt: 0,
+        info: () => undefined,
+        warn: () => undefined,
+        hint: "KERNEL_VERSION=linux-image-6.12.12+bpo-amd64",
+        now: () => t,
+      });
+    const finished =
+      "[  900.0] cloud-init[490]: Cloud-init v. 22.4.2 finished at Tue, 01 Dec 2026 22:30:00 +0000. Datasource DataSourceNoCloud.  Up 899.0 seconds\n";
+    try {
+      await fs.writeFile(
+        log,
+        `${FIRST_BOOT.join("\n")}\n[  400.1] cloud-init[490]: E: Unable to locate package linux-image-6.12.12+bpo-amd64\n${finished}`,
+      );
+      const failing = watch(log);
+      await failing.poll();
+      t += 179_000;
+      await failing.poll();
+      t += 2_000;
+      const err = await failing.poll().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotReadyError);
+      expect((err as Error).message).toMatch(/cloud-init finished 181 s ago with errors/);
+      expect((err as Error).message).toContain(
+        "  - apt: Unable to locate package linux-image-6.12.12+bpo-amd64",
+      );
+      expect((err as Error).message).toContain("KERNEL_VERSION=linux-image-6.12.12+bpo-amd64");
+
+      const healthy = path.join(dir, "healthy.log");
+      await fs.writeFile(healthy, `${FIRST_BOOT.join("\n")}\n${finished}`);
+      t = 0;
+      const fine = watch(healthy);
+      await fine.poll();
+      t += 3_600_000;
+      await expect(fine.poll()).resolves.toBeUndefined();
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

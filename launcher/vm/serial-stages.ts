@@ -95,6 +95,8 @@ const ACTIVITIES: [RegExp, (m: RegExpExecArray) => string][] = [
 function problemOf(line: string): string | undefined {
   const ci = CLOUD_INIT_LOG.exec(line);
   if (ci) return `cloud-init ${ci[2]!.toLowerCase()}: ${ci[3]}`;
+  // our seed's own step (launcher/cloudinit/templates/hydra-wait-for-mounts)
+  if (line.startsWith("hydra-wait-for-mounts: ")) return line;
   const apt = /^E: (.*)$/.exec(line);
   if (apt) return `apt: ${apt[1]}`;
   const unit = /^\[FAILED\] Failed to start (.*)$/.exec(line.replace(/\s+/g, " "));
@@ -135,4 +137,20 @@ export function advanceProgress(p: GuestProgress, lines: readonly string[]): Gue
 export function describeProgress(p: GuestProgress): string {
   const where = p.boot > 0 ? `boot ${p.boot}, ${p.stage}` : p.stage;
   return p.activity ? `${where} (${p.activity})` : where;
+}
+
+/**
+ * Problems that keep the seed's services from ever running: a package that could not be installed,
+ * a cloud-init module that failed, the 9p shares that never appeared. Once cloud-init has finished
+ * with one of these, waiting longer for CRI is pointless.
+ */
+export function blockingProblems(p: GuestProgress): string[] {
+  return p.problems.filter(
+    (x) =>
+      x.startsWith("apt: ") ||
+      x.startsWith("hydra-wait-for-mounts: ") ||
+      /^cloud-init (warning|error|critical): (Running module \S+ .*failed|Failed to install packages)/.test(
+        x,
+      ),
+  );
 }

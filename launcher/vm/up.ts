@@ -115,11 +115,15 @@ export async function up(o: UpOptions): Promise<UpResult> {
     startedAt: new Date().toISOString(),
     launcherOverheadMs: overheadMs,
   };
+  // in the foreground the console itself is on the terminal: progress only in debug output
   const progress = followBootProgress({
     serialLog: paths.serialLog,
     startedAt: Date.now(),
-    info: (m) => o.report.info(m),
-    warn: (m) => o.report.warn(m),
+    info: (m) => (daemonize ? o.report.info(m) : o.report.debug(m)),
+    warn: (m) => (daemonize ? o.report.warn(m) : o.report.debug(m)),
+    hint: c.RUN_BARE_KERNEL
+      ? undefined
+      : `cloud-init installs the seed's packages and KERNEL_VERSION=${c.KERNEL_VERSION || "(none)"} from the guest's Debian mirror`,
   });
   const readiness = (alive: () => boolean) =>
     waitUntilReady({
@@ -129,8 +133,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
       alive,
       serialTail: () => tailLines(paths.serialLog, READINESS.serialTailLines),
       onStep: (step, detail) => o.report.info(`${step}: ${detail}`),
-      // in the foreground the console itself is on the terminal
-      onPoll: daemonize ? () => progress.poll() : undefined,
+      onPoll: () => progress.poll(),
     });
 
   if (daemonize) {
