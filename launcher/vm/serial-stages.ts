@@ -45,6 +45,12 @@ export function cleanLine(raw: string): string {
   return raw.replace(ANSI, "").replace(/\r/g, "").trim().replace(KERNEL_TIME, "").replace(UNIT_PREFIX, "");
 }
 
+/** The guest kernel's clock on a console line (seconds since that boot's start), if it has one. */
+export function guestSeconds(raw: string): number | undefined {
+  const m = /\[\s*(\d+\.\d+)\]/.exec(raw.replace(ANSI, ""));
+  return m ? Number(m[1]) : undefined;
+}
+
 const short = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 interface Rule {
@@ -92,8 +98,12 @@ const ACTIVITIES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/Rebooting after upgrade or install per (\S+)/, (m) => `reboot requested (${m[1]})`],
 ];
 
+/** cloud-init warnings that announce normal events (shown as activity, not as problems). */
+const NOT_PROBLEMS = [/^Rebooting after upgrade or install per /];
+
 function problemOf(line: string): string | undefined {
   const ci = CLOUD_INIT_LOG.exec(line);
+  if (ci && NOT_PROBLEMS.some((re) => re.test(ci[3]!))) return undefined;
   if (ci) return `cloud-init ${ci[2]!.toLowerCase()}: ${ci[3]}`;
   // our seed's own step (launcher/cloudinit/templates/hydra-wait-for-mounts)
   if (line.startsWith("hydra-wait-for-mounts: ")) return line;
