@@ -180,6 +180,9 @@ export const VARIABLES = {
     default: "6.12.12+bpo",
     meaning: "Kernel version cloud-init installs in the cloud image",
     status: "supported",
+    note:
+      "that package is no longer on Debian's mirrors (backports keep current kernels only), and apt then installs nothing: " +
+      "set KERNEL_VERSION, e.g. linux-image-amd64/bookworm-backports; a full kernel, not -cloud-: the cloud flavour has no 9p",
   }),
   KERNEL_VERSION: v({
     schema: text,
