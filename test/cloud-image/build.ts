@@ -21,6 +21,7 @@ import { CloudImageError } from "./errors.js";
 import { hostMirror, type DebianMirror } from "./mirror.js";
 import { debootstrap, finishRootfs, installCloudPackages, packageVersions } from "./rootfs.js";
 import {
+  BUILD_ROOT,
   CACHE_ROOT,
   CLOUD_IMAGE_SOURCE_DIR,
   DISK,
@@ -129,8 +130,12 @@ interface BuildInput {
 }
 
 async function build(b: BuildInput): Promise<void> {
-  const work = await fs.mkdtemp(path.join(b.cacheRoot, `.build-${process.pid}-`));
+  // the rootfs (with /proc, /sys, /dev bound into it while apt runs) stays out of the checkout,
+  // where a recursive grep or file watcher would walk into them; only the result goes to the cache
+  await fs.mkdir(BUILD_ROOT, { recursive: true });
+  const work = await fs.mkdtemp(path.join(BUILD_ROOT, `${process.pid}-`));
   const steps: Record<string, number> = {};
+  let outDir: string | undefined;
   const timed = async <T>(label: string, fn: () => Promise<T>, detail?: (r: T) => string): Promise<T> => {
     const t0 = performance.now();
     const r = await step(b.log, label, fn, detail);
@@ -140,13 +145,13 @@ async function build(b: BuildInput): Promise<void> {
   try {
     const rootfs = path.join(work, "rootfs");
     await timed(`debootstrap ${SUITE} (${b.mirror.archive})`, () => debootstrap(rootfs, b.mirror));
+    const fsUuid = randomUUID();
     const kernel = await timed(
       "install the cloud image's packages (chroot apt-get)",
-      () => installCloudPackages(rootfs, b.mirror),
+      () => installCloudPackages(rootfs, b.mirror, fsUuid),
       (k) => `kernel ${k}`,
     );
     const packages = await packageVersions(rootfs);
-    const fsUuid = randomUUID();
     const grub = await timed("configure the rootfs, GRUB core image", () =>
       finishRootfs(rootfs, { fsUuid, kernelVersion: kernel, mirror: b.mirror }),
     );
@@ -156,8 +161,8 @@ async function build(b: BuildInput): Promise<void> {
       () => assembleDisk({ rootfs, raw, fsUuid, ...grub }),
       () => `${DISK.sizeBytes / 2 ** 30} GiB, root UUID ${fsUuid}`,
     );
-    const out = path.join(work, "out");
-    await fs.mkdir(out);
+    const out = await fs.mkdtemp(path.join(b.cacheRoot, `.build-${process.pid}-`));
+    outDir = out;
     const image = path.join(out, b.name);
     await timed("convert to qcow2", () => qemuImgConvert(raw, image));
     await removeTree(rootfs);
@@ -180,6 +185,7 @@ async function build(b: BuildInput): Promise<void> {
     await publishDir(out, b.dir);
   } finally {
     await removeTree(work);
+    if (outDir) await fs.rm(outDir, { recursive: true, force: true }); // gone once published
   }
 }
 

@@ -63,12 +63,17 @@ export function aptFiles(mirror: DebianMirror): GuestFile[] {
   ];
 }
 
+/** Written before the kernel is installed: initramfs-tools adds fsck for the root's type from it. */
+export function fstab(fsUuid: string): GuestFile {
+  return {
+    path: "etc/fstab",
+    content: `UUID=${fsUuid} / ext4 rw,discard,errors=remount-ro,x-systemd.growfs 0 1\n`,
+  };
+}
+
 export function guestFiles(f: GuestFacts): GuestFile[] {
   return [
-    {
-      path: "etc/fstab",
-      content: `UUID=${f.fsUuid} / ext4 rw,discard,errors=remount-ro,x-systemd.growfs 0 1\n`,
-    },
+    fstab(f.fsUuid),
     { path: "boot/grub/grub.cfg", content: grubConfig(f) },
     ...aptFiles(f.mirror),
     { path: "etc/hostname", content: "localhost\n" },

@@ -5,7 +5,14 @@ import { execa, type Options } from "execa";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { CloudImageError } from "./errors.js";
-import { aptFiles, guestFiles, REMOVED_FROM_ROOTFS, type GuestFacts, type GuestFile } from "./guest-files.js";
+import {
+  aptFiles,
+  fstab,
+  guestFiles,
+  REMOVED_FROM_ROOTFS,
+  type GuestFacts,
+  type GuestFile,
+} from "./guest-files.js";
 import type { DebianMirror } from "./mirror.js";
 import { DEB_ARCH, GRUB_CORE_MODULES, PACKAGES, PACKAGES_REMOVED, SUITE, UNITS_ENABLED } from "./spec.js";
 
@@ -72,18 +79,25 @@ async function writeFiles(rootfs: string, files: GuestFile[]): Promise<void> {
 
 /**
  * The cloud image's packages, installed through the image's own apt sources (updates, security
- * and backports as the real image has them, so it starts as current as a freshly published one);
- * returns the installed kernel's version.
+ * and backports as the real image has them, so it starts as current as a freshly published one),
+ * with the final fstab in place (the initramfs takes fsck for the root from it); returns the
+ * installed kernel's version.
  */
-export async function installCloudPackages(rootfs: string, mirror: DebianMirror): Promise<string> {
+export async function installCloudPackages(
+  rootfs: string,
+  mirror: DebianMirror,
+  fsUuid: string,
+): Promise<string> {
   await fs.rm(path.join(rootfs, "etc/apt/sources.list"), { force: true });
-  await writeFiles(rootfs, aptFiles(mirror));
+  await writeFiles(rootfs, [...aptFiles(mirror), fstab(fsUuid)]);
   const policy = path.join(rootfs, "usr/sbin/policy-rc.d");
   await fs.writeFile(policy, "#!/bin/sh\n# no services start while the image is built\nexit 101\n", {
     mode: 0o755,
   });
   await withChrootMounts(rootfs, async () => {
     await chroot(rootfs, "apt-get update in the rootfs", ["apt-get", "update", "-q"]);
+    // debootstrap took bookworm's point release; updates and security fixes on top, as FAI's updatebase
+    await chroot(rootfs, "apt-get dist-upgrade in the rootfs", ["apt-get", "dist-upgrade", "-y", "-q"]);
     await chroot(rootfs, "install the cloud image's packages", [
       "apt-get",
       "install",

@@ -8,6 +8,8 @@ import { fileURLToPath } from "node:url";
 export const CLOUD_IMAGE_SOURCE_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(CLOUD_IMAGE_SOURCE_DIR, "../..");
 export const CACHE_ROOT = path.join(REPO_ROOT, ".cache", "cloud-image");
+/** Where the rootfs and raw disk are made (outside the checkout: bind mounts live there meanwhile). */
+export const BUILD_ROOT = "/var/tmp/hydra-cloud-image-build";
 /** Built images kept in the cache (each ≈550 MiB). */
 export const IMAGE_KEEP = 2;
 /** Files of this folder that do not change the image (docs, the boot test and its helpers). */
