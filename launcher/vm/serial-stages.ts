@@ -98,16 +98,25 @@ const ACTIVITIES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/Rebooting after upgrade or install per (\S+)/, (m) => `reboot requested (${m[1]})`],
 ];
 
-/** cloud-init warnings that announce normal events (shown as activity, not as problems). */
-const NOT_PROBLEMS = [/^Rebooting after upgrade or install per /];
+/**
+ * Lines that look like trouble but are not news: the reboot cloud-init asks for (shown as
+ * activity), its summary of a failure already shown, apt's echoes of "Unable to locate package".
+ */
+const NOT_PROBLEMS = [
+  /^Rebooting after upgrade or install per /,
+  /^\d+ failed with exceptions, re-raising the last one/,
+  /^Couldn't find any package by (glob|regex) /,
+];
 
 function problemOf(line: string): string | undefined {
   const ci = CLOUD_INIT_LOG.exec(line);
   if (ci && NOT_PROBLEMS.some((re) => re.test(ci[3]!))) return undefined;
-  if (ci) return `cloud-init ${ci[2]!.toLowerCase()}: ${ci[3]}`;
+  // "Running module x (<module 'cloudinit.config.cc_x' from '…/cc_x.py'>) failed" → "Running module x failed"
+  if (ci) return `cloud-init ${ci[2]!.toLowerCase()}: ${ci[3]!.replace(/ \(<module [^>]*>\)/, "")}`;
   // our seed's own step (launcher/cloudinit/templates/hydra-wait-for-mounts)
   if (line.startsWith("hydra-wait-for-mounts: ")) return line;
   const apt = /^E: (.*)$/.exec(line);
+  if (apt && NOT_PROBLEMS.some((re) => re.test(apt[1]!))) return undefined;
   if (apt) return `apt: ${apt[1]}`;
   const unit = /^\[FAILED\] Failed to start (.*)$/.exec(line.replace(/\s+/g, " "));
   if (unit) return `failed to start ${unit[1]}`;
@@ -159,8 +168,6 @@ export function blockingProblems(p: GuestProgress): string[] {
     (x) =>
       x.startsWith("apt: ") ||
       x.startsWith("hydra-wait-for-mounts: ") ||
-      /^cloud-init (warning|error|critical): (Running module \S+ .*failed|Failed to install packages)/.test(
-        x,
-      ),
+      /^cloud-init (warning|error|critical): (Running module \S+ failed|Failed to install packages)/.test(x),
   );
 }
