@@ -542,9 +542,9 @@ export const VARIABLES = {
   }),
   HYDRA_UP_TIMEOUT: v({
     schema: int(1, 86_400),
-    default: "1800",
+    default: "3600",
     meaning:
-      "Seconds `up` waits for the VM to be ready (cloud-init installs packages: slow under TCG); same as --timeout",
+      "Seconds `up` waits for the VM to be ready (cloud-init installs packages and a kernel: under TCG on 2 busy cores that took 52 min); same as --timeout. An error cloud-init reports ends the wait sooner",
     status: "new",
   }),
   HYDRA_DOWN_TIMEOUT: v({
