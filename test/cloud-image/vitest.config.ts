@@ -8,8 +8,8 @@ export default defineConfig({
   test: {
     name: "cloud-image",
     include: ["test/cloud-image/**/*.test.ts"],
-    testTimeout: 3_600_000,
-    hookTimeout: 3_600_000,
+    testTimeout: 5_400_000,
+    hookTimeout: 5_400_000,
     fileParallelism: false,
   },
 });
