@@ -24,6 +24,7 @@ import {
   BUILD_ROOT,
   CACHE_ROOT,
   CLOUD_IMAGE_SOURCE_DIR,
+  DEB_ARCH,
   DISK,
   IMAGE_FILES,
   IMAGE_KEEP,
@@ -71,7 +72,13 @@ export interface Manifest {
 
 /** The launcher's default image file name (DEFAULT_IMAGE) on this host. */
 export function launcherImageName(): string {
-  return loadConfig({ host: gatherHost(0), env: {} }).config.DEFAULT_IMAGE;
+  const host = gatherHost(0);
+  if (host.debArch !== DEB_ARCH) {
+    throw new CloudImageError(
+      `the cloud-image stand-in is ${DEB_ARCH} only (GRUB for SeaBIOS); this host is ${host.debArch}`,
+    );
+  }
+  return loadConfig({ host, env: {} }).config.DEFAULT_IMAGE;
 }
 
 export async function buildCloudImage(opts: BuildOptions = {}): Promise<CloudImage> {
