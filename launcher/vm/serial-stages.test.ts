@@ -72,7 +72,7 @@ describe("the guest's stage from its serial console", () => {
   it("says what apt is doing in the final stage", () => {
     const upTo = (n: number) => run(FIRST_BOOT.slice(0, n)).activity;
     expect(upTo(12)).toBe("apt: reading the index of bookworm");
-    expect(upTo(13)).toBe("apt: indexes fetched");
+    expect(upTo(13)).toBe("apt: downloads done");
     expect(upTo(14)).toBe("apt: upgrading installed packages");
     expect(upTo(15)).toBe("apt: downloading linux-image-6.1.0-57-cloud-amd64");
     expect(upTo(16)).toBe("apt: unpacking apt");

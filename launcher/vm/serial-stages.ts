@@ -86,7 +86,8 @@ const STAGES: Rule[] = [
 /** What apt and friends print while cloud-init's package module runs. */
 const ACTIVITIES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^(?:Hit|Get|Ign):\d+ \S+ (\S+) InRelease/, (m) => `apt: reading the index of ${m[1]}`],
-  [/^Fetched .* in \S+/, () => "apt: indexes fetched"],
+  // after apt-get update and after the packages' download alike
+  [/^Fetched .* in \S+/, () => "apt: downloads done"],
   [/^Calculating upgrade/, () => "apt: upgrading installed packages"],
   [/^The following NEW packages will be installed/, () => "apt: installing packages"],
   [/^Get:\d+ \S+ \S+ \S+ (\S+) \S+ \S+ \[/, (m) => `apt: downloading ${m[1]}`],
