@@ -34,6 +34,12 @@ const WORK_ROOT = "/var/tmp/hydra-cloud-image";
  * image's cloud flavour, has 9p.
  */
 const KERNEL_PACKAGE = process.env.HYDRA_TEST_KERNEL_VERSION ?? "linux-image-amd64/bookworm-backports";
+/**
+ * The launcher's 3600 s fit one run on this shared 2-core machine (3138 s) but not one next to other
+ * TCG guests: the full kernel's initramfs alone can take most of an hour. A real failure still ends
+ * `up` soon after cloud-init finishes (its early give-up), so a long limit only waits for slowness.
+ */
+const UP_TIMEOUT_S = 4 * 3600;
 const LOG_LINE_TIMEOUT_MS = 120_000;
 const CRI_CALL = { deadlineMs: 300_000 };
 
@@ -159,6 +165,7 @@ beforeAll(async () => {
       DEFAULT_KVM_HOST_STREAM_PORT: String(ports.stream),
       DIR_K3S_VAR: nodeRoot, // not the host's own /var/lib/kubelet
       VM_SSH_KEY_FILENAME: `${sshKey}.pub`,
+      HYDRA_UP_TIMEOUT: String(UP_TIMEOUT_S),
     },
   };
   console.log(`setup ${((performance.now() - t0) / 1000).toFixed(1)} s; work dir ${work}`);

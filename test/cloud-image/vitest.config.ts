@@ -8,8 +8,8 @@ export default defineConfig({
   test: {
     name: "cloud-image",
     include: ["test/cloud-image/**/*.test.ts"],
-    testTimeout: 5_400_000,
-    hookTimeout: 5_400_000,
+    testTimeout: 5 * 3_600_000, // up may wait 4 h on a loaded machine (boot.test.ts)
+    hookTimeout: 3_600_000,
     fileParallelism: false,
   },
 });
