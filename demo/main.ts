@@ -6,6 +6,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { PATHS } from "./defaults.js";
+import { diagnose } from "./diagnose.js";
 import { CheckError, DemoError, EXIT, exitCodeOf } from "./errors.js";
 import { runPod, type PodKind, type PodRun } from "./scenario.js";
 import { bringUp, collectStaleRuns, createStateDir, stackLayout, type Stack } from "./stack.js";
@@ -125,6 +126,7 @@ async function main(argv: string[]): Promise<number> {
         runs.push(await runPod(stack, s, kind, { remove: !values.keep }));
       } catch (err) {
         if (!(err instanceof CheckError)) throw err;
+        if (code === EXIT.ok) print(`\n${await diagnose(stack)}\n`);
         code = EXIT.checkFailed; // recorded by the stepper; the other pod still runs
       }
     }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, promises as fs } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import YAML from "yaml";
+import type { ShimTlsSettings } from "../launcher/tls/describe.js";
 import { criClient, type CallFn } from "../test/harness/cri-client.js";
 import { DEFAULT_RUNTIME, NELLY_HANDLER, PATHS, REPO_ROOT, TIMEOUTS } from "./defaults.js";
 import { SetupError } from "./errors.js";
@@ -15,14 +16,18 @@ export interface ShimEndpoints {
   vmCriPort: number;
   /** The VM's stream server through the launcher's forward: Exec/Attach/PortForward URLs are rewritten to it. */
   vmStreamPort: number;
+  /** The launcher's client certificate for the VM's CRI (mutual TLS), as `certs show` names it. */
+  vmTls: ShimTlsSettings;
   socket: string;
 }
 
-/** The shim's config (crismux's `runtimes` plus our per-backend stream_address); pure. */
+/** The shim's config (crismux's `runtimes` plus our per-backend stream_address and TLS); pure. */
 export function shimConfig(e: ShimEndpoints): Record<string, unknown> {
   return {
     runtimes: { [DEFAULT_RUNTIME]: e.host, [NELLY_HANDLER]: `tcp:127.0.0.1:${e.vmCriPort}` },
-    backends: { [NELLY_HANDLER]: { stream_address: `http://127.0.0.1:${e.vmStreamPort}` } },
+    backends: {
+      [NELLY_HANDLER]: { stream_address: `http://127.0.0.1:${e.vmStreamPort}`, tls: { ...e.vmTls } },
+    },
     socket: { path: e.socket },
     loglevel: "info",
   };

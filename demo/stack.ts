@@ -4,11 +4,14 @@
 import { existsSync, readFileSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { statePaths } from "../launcher/paths.js";
+import { shimTlsSettings } from "../launcher/tls/describe.js";
+import { criTlsFor } from "../launcher/vm/cri.js";
 import { startContainerd, type ContainerdInstance } from "../test/harness/containerd.js";
 import { criClient, type CriClient } from "../test/harness/cri-client.js";
 import { processAlive, processStartTime } from "../test/harness/host-cleanup.js";
 import { freePort } from "../test/harness/ports.js";
 import { buildTestGuest, type TestGuest } from "../test/guest/build.js";
+import type { GuestArch } from "../test/guest/spec.js";
 import { PATHS, STATE_FILES } from "./defaults.js";
 import { SetupError } from "./errors.js";
 import { startShim, type ShimProcess } from "./shim.js";
@@ -107,6 +110,10 @@ export interface BringUpOptions {
   teardown: Teardown;
   /** Parent of the host containerd's slot dir (short: socket paths are limited). */
   containerdBase?: string;
+  /** The test guest's architecture (default amd64); another than the host's runs emulated. */
+  guestArch?: GuestArch;
+  /** More launcher variables for `up` (VmSettings.upSettings), e.g. KVM_BIOS. */
+  upSettings?: Record<string, string>;
 }
 
 export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
@@ -126,8 +133,8 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   });
 
   const guest = await s.step(
-    "test guest (kernel + initramfs, built locally, cached)",
-    () => buildTestGuest({ log: (line) => s.note(line) }),
+    `test guest (${o.guestArch ?? "amd64"} kernel + initramfs, built locally, cached)`,
+    () => buildTestGuest({ ...(o.guestArch ? { arch: o.guestArch } : {}), log: (line) => s.note(line) }),
     (g) => `${g.dir}${g.cached ? " (cached)" : ""}`,
   );
 
@@ -147,6 +154,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
         const ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
         vm = {
           stateDir: layout.vmDir,
+          arch: guest.qemuArch,
           guestDir: guest.dir,
           kernelFile: path.basename(guest.kernel),
           initrdFile: path.basename(guest.initrd),
@@ -154,6 +162,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
           nodeRoot: layout.nodeRoot,
           samePathShares: [layout.kubeletDir, layout.podLogDir],
           sshPublicKey,
+          ...(o.upSettings ? { upSettings: o.upSettings } : {}),
         };
         await fs.writeFile(layout.vmSettings, JSON.stringify(vm));
         try {
@@ -174,13 +183,14 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   );
 
   const shim = await s.step(
-    "hydra-shim (default → host containerd, nelly → VM)",
+    "hydra-shim (default → host containerd, nelly → VM over mutual TLS)",
     () =>
       startShim(
         {
           host: host.endpoint,
           vmCriPort: vm!.ports.cri,
           vmStreamPort: vm!.ports.stream,
+          vmTls: shimTlsSettings(statePaths(vm!.stateDir).tls),
           socket: layout.shimSocket,
         },
         { configFile: layout.shimConfig, logFile: layout.shimLog },
@@ -192,7 +202,7 @@ export async function bringUp(s: Stepper, o: BringUpOptions): Promise<Stack> {
   const clients = {
     shim: criClient(shim.target),
     host: criClient(host.grpcTarget),
-    vm: criClient(`127.0.0.1:${vm!.ports.cri}`),
+    vm: criClient(`127.0.0.1:${vm!.ports.cri}`, criTlsFor(statePaths(vm!.stateDir).tls)),
   };
   for (const [name, c] of Object.entries(clients)) closeLater(c, `${name} CRI client`);
   return {

@@ -19,7 +19,9 @@ export interface VmPorts {
 export interface VmSettings {
   /** HYDRA_STATE_DIR: disk, pidfile, serial log, QMP socket, guest.env. */
   stateDir: string;
-  /** The test guest dir (vmlinux + initramfs.cpio), booted with RUN_BARE_KERNEL. */
+  /** KVM_ARCH: the guest's architecture (QEMU's name), the test guest's own. */
+  arch: string;
+  /** The test guest dir (kernel + initramfs.cpio), booted with RUN_BARE_KERNEL. */
   guestDir: string;
   kernelFile: string;
   initrdFile: string;
@@ -30,12 +32,15 @@ export interface VmSettings {
   samePathShares: string[];
   /** Public key file: root and VM_USERNAME accept its private key (ssh checks in the guest). */
   sshPublicKey: string;
+  /** More variables for `up`, given as --set NAME=VALUE (there an empty value counts: KVM_BIOS=). */
+  upSettings?: Record<string, string>;
 }
 
 /** The launcher's environment for this VM (its variables only; pure). */
 export function launcherEnv(s: VmSettings): Record<string, string> {
   return {
     RUN_BARE_KERNEL: "1",
+    KVM_ARCH: s.arch,
     RIMD_ARTIFACT_URL: `file://${s.guestDir}`,
     DEFAULT_RIMD_KERNEL_FILENAME: s.kernelFile,
     DEFAULT_RIMD_IMAGE_FILENAME: s.initrdFile,
@@ -88,13 +93,16 @@ export interface VmStatusJson {
   pid: number | null;
   accel: string | null;
   criReachable: boolean;
+  /** "mtls" when CRI answered the launcher's client certificate. */
+  criTransport: "mtls" | "plaintext" | null;
   sshReachable: boolean;
   runtime: string | null;
   problems: string[];
 }
 
 export async function vmUp(s: VmSettings, onLine?: (line: string) => void): Promise<void> {
-  const r = await launcher(s, ["up", "-d"], onLine);
+  const sets = Object.entries(s.upSettings ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+  const r = await launcher(s, ["up", "-d", ...sets], onLine);
   if (r.exitCode !== 0) {
     throw new SetupError(`hydra-launcher up -d exited ${r.exitCode}:\n${r.stderr.trim()}`);
   }

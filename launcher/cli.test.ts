@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { main } from "./cli.js";
 import { variablesMarkdown } from "./config/docs.js";
 import { EXIT, MissingToolError } from "./errors.js";
-import { tempDir } from "./test-support/tmp.js";
+import { tempDir } from "../test/launcher-support/tmp.js";
 import { packageOf, runTool } from "./tools.js";
 
 async function run(args: string[], env: Record<string, string> = {}) {

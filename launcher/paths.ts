@@ -37,6 +37,50 @@ export interface StatePaths {
   qmpSocket: string;
   /** JSON written by `up`: accel, ports, argv digest — read by `status`. */
   stateJson: string;
+  /** The virt machine's pflash copies: code-<KVM_BIOS name> (padded) and the VM's UEFI variables. */
+  firmwareDir: string;
+  firmwareVars: string;
+  /** The per-VM ssh key pair (`<sshKey>.pub` beside it) made when no key is configured. */
+  sshKey: string;
+  /** Written by `down` before it stops QEMU: a foreground `up` then ends with 0, not as a crash. */
+  stopRequested: string;
+  /** The CRI port's mTLS credentials: a link to the current generation (tls.<id>/, 0700). */
+  tls: TlsPaths;
+}
+
+/** The per-VM CA, the guest's server certificate and the shim's client certificate (keys 0600). */
+export interface TlsPaths {
+  /** The link hydra-shim's config and the launcher read through: always one whole generation. */
+  dir: string;
+  ca: string;
+  caKey: string;
+  server: string;
+  serverKey: string;
+  client: string;
+  clientKey: string;
+}
+
+/** File names inside one generation dir of the credentials. */
+export const TLS_FILES = {
+  ca: "ca.pem",
+  caKey: "ca.key",
+  server: "server.pem",
+  serverKey: "server.key",
+  client: "client.pem",
+  clientKey: "client.key",
+} as const;
+
+export function tlsPaths(dir: string): TlsPaths {
+  const p = (name: string) => path.join(dir, name);
+  return {
+    dir,
+    ca: p(TLS_FILES.ca),
+    caKey: p(TLS_FILES.caKey),
+    server: p(TLS_FILES.server),
+    serverKey: p(TLS_FILES.serverKey),
+    client: p(TLS_FILES.client),
+    clientKey: p(TLS_FILES.clientKey),
+  };
 }
 
 export function statePaths(dir: string): StatePaths {
@@ -53,7 +97,17 @@ export function statePaths(dir: string): StatePaths {
     serialLog: p("serial.log"),
     qmpSocket: p("qmp.sock"),
     stateJson: p("state.json"),
+    firmwareDir: p("firmware"),
+    firmwareVars: p(path.join("firmware", "vars.fd")),
+    sshKey: p("id_ed25519"),
+    stopRequested: p("stop-requested"),
+    tls: tlsPaths(p("tls")),
   };
+}
+
+/** The padded copy of a firmware code file, named after it so the command line shows which. */
+export function firmwareCodeCopy(paths: StatePaths, source: string): string {
+  return path.join(paths.firmwareDir, `code-${path.basename(source)}`);
 }
 
 /** fw_cfg item the test guest reads its settings from (contract with test/guest). */

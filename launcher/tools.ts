@@ -18,6 +18,8 @@ const PACKAGES: Record<string, ToolPackage> = {
   unzip: { debian: "unzip", homebrew: "unzip" },
   tar: { debian: "tar", homebrew: "gnu-tar" },
   ssh: { debian: "openssh-client", homebrew: "openssh" },
+  "ssh-keygen": { debian: "openssh-client", homebrew: "openssh" },
+  openssl: { debian: "openssl", homebrew: "openssl@3" },
 };
 
 export function packageOf(tool: string): ToolPackage {

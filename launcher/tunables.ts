@@ -14,22 +14,45 @@ export const GUEST_NET = {
   mac: "52:54:00:08:06:8b",
 } as const;
 
+/**
+ * The CRI port's mTLS credentials (launcher/tls/). The server certificate names CRI_TLS.serverName
+ * only: clients verify it with that name (hydra-shim's `server_name`), whatever address they dial.
+ */
+export const CRI_TLS = {
+  serverName: "hydra-vm-cri",
+  clientName: "hydra-shim",
+  /** EC P-256: what Go (the guest's containerd), Node and OpenSSL all take. */
+  curve: "prime256v1",
+  caDays: 3650,
+  leafDays: 365,
+  /** `up` issues a new leaf certificate when fewer days than this remain (the CA: this plus leafDays). */
+  renewDays: 30,
+  /** How long `up` or `certs rotate` waits for another launcher issuing the same VM's credentials. */
+  lockWaitMs: 60_000,
+} as const;
+
 export const DOWNLOAD = {
   /** Attempts per download; each retry resumes where the previous one stopped. */
   attempts: 5,
   retryDelayMs: 500,
   /** A connection that delivers nothing for this long is cut and resumed. */
   idleTimeoutMs: 60_000,
-  /** How long to wait for another process holding a download's lock. */
+  /** How long to wait for another live launcher holding a download's lock (see file-lock.ts). */
   lockWaitMs: 30 * 60_000,
-  lockPollMs: 250,
 } as const;
 
 export const PROBE = {
-  /** The KVM probe guest exits within milliseconds when KVM works; this bounds a hang. */
-  kvmTimeoutMs: 5_000,
-  /** Exit status QEMU returns when the probe guest writes 0x31 to isa-debug-exit: (0x31<<1)|1. */
-  kvmSuccessExit: 99,
+  /** After a probe's timeout (HYDRA_ACCEL_PROBE_TIMEOUT), SIGKILL if QEMU ignores SIGTERM. */
+  killGraceMs: 2_000,
+  /** Other arches: a KVM VM still up after this long has started (no probe guest there yet). */
+  startsWaitMs: 1_500,
+} as const;
+
+export const WATCHDOG = {
+  /** How often the boot watchdog looks at the serial log and QEMU's run state. */
+  pollMs: 500,
+  /** Per QMP query-status; a slow answer is skipped, not a hang. */
+  qmpTimeoutMs: 2_000,
 } as const;
 
 export const READINESS = {

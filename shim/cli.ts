@@ -10,7 +10,7 @@ import type { ShimConfig } from "./config/types.js";
 import { ConfigError, ShimError } from "./errors.js";
 import { createLogger } from "./log.js";
 import { startShim } from "./main.js";
-import { runInstallCli } from "./install/cli.js";
+import { runInstallCli } from "../deploy/installer/cli.js";
 
 const USAGE = `Usage: hydra-shim [--config FILE] [--socket PATH] [--log-level LEVEL]
        hydra-shim --check-config --config FILE

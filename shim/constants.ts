@@ -72,3 +72,23 @@ export const EXIT = {
 
 /** With state_dir set, last good list answers are written at most this often (and at stop). */
 export const LAST_KNOWN_GOOD_SAVE_MS = 5_000;
+
+/**
+ * The shim's image GC for non-default backends (backends.<name>.image_gc). The capacity default is
+ * the launcher's default VM disk (DEFAULT_KVM_DISK_SIZE, 3 GiB): set it when the VM's differs.
+ */
+export const DEFAULT_IMAGE_GC = {
+  highPercent: 85,
+  lowPercent: 80,
+  minAgeMs: 120_000,
+  intervalMs: 60_000,
+  capacityBytes: 3 * 2 ** 30,
+} as const;
+/** With state_dir set, image last-use times are written at most this often (and at stop). */
+export const IMAGE_LAST_USE_SAVE_MS = 5_000;
+/** Last-use times kept per backend; the oldest are forgotten first (an image without one is "first seen"). */
+export const MAX_IMAGE_LAST_USE_ENTRIES = 4096;
+/** Pull credentials kept in memory (per pod UID and image); the least recently stored go first. */
+export const MAX_POD_IMAGE_CREDENTIALS = 256;
+/** Deadline of each image GC call (RemoveImage in a slow VM takes a while; nothing waits on GC). */
+export const IMAGE_GC_CALL_TIMEOUT_MS = 60_000;

@@ -8,6 +8,8 @@ import { HealthMonitor } from "./backends/health.js";
 import { BackendSet } from "./backends/set.js";
 import type { ShimConfig } from "./config/types.js";
 import { OwnershipIndex } from "./index/ownership.js";
+import { ImageLastUse } from "./images/last-use.js";
+import { startImageLifecycle } from "./images/lifecycle.js";
 import { createLogger, type Logger } from "./log.js";
 import { ShimMetrics, startMetricsServer } from "./metrics.js";
 import type { ShimEvents, ShimServices } from "./routing/context.js";
@@ -60,6 +62,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
     health,
     lastKnownGood: new LastKnownGood(config.listStalenessMs),
     credentials: new ImageCredentials(),
+    imageUse: new ImageLastUse(),
     config: () => config,
     log,
     metrics,
@@ -97,11 +100,13 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
   await applySocketPermissions(socketPath, config.socket.mode, config.socket.group);
 
   const saver = config.stateDir ? await restoreAnswers(config.stateDir, services) : undefined;
+  const images = await startImageLifecycle(services, config.stateDir);
   await watchAll(added);
   const unanswered = await index.rebuild(STARTUP_PROBE_TIMEOUT_MS);
   if (unanswered.length > 0)
     log.warn({ backends: unanswered }, "index: these backends could not be listed at start");
   gate.open();
+  images.start(config);
 
   const metricsServer = config.metricsListen
     ? await startMetricsServer(metrics, config.metricsListen)
@@ -139,6 +144,10 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
       config = { ...next, socket, ...(stateDir ? { stateDir } : {}) };
       log.level = next.logLevel;
       services.lastKnownGood.setStaleness(next.listStalenessMs);
+      images.reload(
+        config,
+        result.removed.filter((b) => !backends.get(b.name)).map((b) => b.name),
+      );
       result.added.forEach(adopt);
       await watchAll(result.added);
       await index.rebuild(STARTUP_PROBE_TIMEOUT_MS, result.added);
@@ -160,6 +169,7 @@ export async function startShim(initial: ShimConfig, options: StartOptions = {})
           log.warn({ inFlight: gate.inFlight }, "drain timeout: cancelling the calls still in flight");
         await shutdownServer(server, drained);
         await saver?.stop();
+        await images.stop();
         health.stop();
         backends.close();
         await metricsServer?.close();

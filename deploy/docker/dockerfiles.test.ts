@@ -1,6 +1,10 @@
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintDockerfile } from "./dockerfile-lint.js";
 
 const read = (f: string): string => readFileSync(fileURLToPath(new URL(f, import.meta.url)), "utf8");
@@ -18,14 +22,55 @@ describe("our Dockerfiles", () => {
     expect(text).toMatch(/^ENV DEFAULT_DIR_IMAGE=\/root\/image$/m);
     expect(text).toMatch(/qemu-system-x86/);
     expect(text).toMatch(/genisoimage/);
+    expect(text).toMatch(/\bopenssl\b/); // the VM's CRI certificates
     expect(text).not.toMatch(/KVM_DAEMONIZE=1/);
   });
 
-  it("the installer image's scripts are the ones the charts call", () => {
+  it("the installer image's scripts are the ones the charts call, and its build has the installer", () => {
     const text = read("./installer.Dockerfile");
     expect(text).toContain("COPY deploy/docker/hydra-shim.sh /opt/hydra/bin/hydra-shim");
+    expect(text).toContain("COPY deploy/docker/hydra-launcher.sh /opt/hydra/bin/hydra-launcher");
+    expect(text).toContain("COPY deploy/installer ./deploy/installer");
     expect(text).toContain('ENTRYPOINT ["/opt/hydra/bin/hydra-installer"]');
-    expect(read("./installer-entrypoint.sh")).toContain('cp -a /opt/hydra/. "$HOST_ROOT/opt/hydra/"');
+  });
+
+  describe("installer-entrypoint.sh", () => {
+    let payload: string;
+    beforeAll(async () => {
+      payload = await mkdtemp(path.join(tmpdir(), "hydra-entrypoint-"));
+      await mkdir(path.join(payload, "bin"));
+      // A stand-in hydra-shim that prints how it was called.
+      await writeFile(path.join(payload, "bin/hydra-shim"), '#!/bin/sh\nprintf "%s\\n" "$@"\n', {
+        mode: 0o755,
+      });
+    });
+    afterAll(async () => {
+      await rm(payload, { recursive: true, force: true });
+    });
+    const run = (...args: string[]): string[] =>
+      execFileSync("sh", [fileURLToPath(new URL("./installer-entrypoint.sh", import.meta.url)), ...args], {
+        env: { ...process.env, HYDRA_PAYLOAD: payload },
+        encoding: "utf8",
+      })
+        .trim()
+        .split("\n");
+
+    it("install and verify get the image's copy as --payload; nothing is copied by the script", () => {
+      expect(run("install", "--root", "/host")).toEqual(["install", "--payload", payload, "--root", "/host"]);
+      expect(run("verify", "--root", "/host")).toEqual(["verify", "--payload", payload, "--root", "/host"]);
+      expect(read("./installer-entrypoint.sh")).not.toMatch(/\bcp\b/);
+    });
+
+    it("clean and everything else go to hydra-shim unchanged", () => {
+      expect(run("clean", "--root", "/host")).toEqual(["clean", "--root", "/host"]);
+      expect(run("--version")).toEqual(["--version"]);
+    });
+  });
+
+  it.each(["hydra-shim.sh", "hydra-launcher.sh"])("%s runs the Node.js beside it, through links", (file) => {
+    const text = read(`./${file}`);
+    expect(text).toContain('here=$(dirname "$(readlink -f "$0")")');
+    expect(text).toMatch(/^exec "\$here\/node" "\$here\/\.\.\/dist\/(shim|launcher)\/cli\.js" "\$@"$/m);
   });
 });
 

@@ -1,3 +1,6 @@
 #!/bin/sh
-# hydra-shim on the node: the Node.js runtime and code the installer image copied to /opt/hydra.
-exec /opt/hydra/bin/node /opt/hydra/dist/shim/cli.js "$@"
+# hydra-shim from a payload directory (the installer image's /opt/hydra, or a node's
+# /opt/hydra/<version> reached through /opt/hydra/current): the Node.js and code beside it.
+# The link is resolved once, so a running shim keeps its version while a newer one is installed.
+here=$(dirname "$(readlink -f "$0")")
+exec "$here/node" "$here/../dist/shim/cli.js" "$@"

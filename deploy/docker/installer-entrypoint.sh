@@ -1,19 +1,18 @@
 #!/bin/sh
-# Entry point of the installer image. `install` first copies /opt/hydra (Node + hydra-shim) to
-# the node; `clean` removes that copy once the node is restored. Everything else is hydra-shim's.
+# Entry point of the installer image: hydra-shim's node installer, with this image's Node.js +
+# Hydra as the payload. `install` copies it into a new directory, the node's
+# /opt/hydra/<version>, and swaps /opt/hydra/current to it by a rename: nothing a running shim
+# executes is overwritten (which failed with ETXTBSY), the units restart only when the version
+# changed, and an unchanged version changes nothing. `clean` removes every version again.
 set -eu
-HOST_ROOT=${HOST_ROOT:-/host}
+PAYLOAD=${HYDRA_PAYLOAD:-/opt/hydra}
 case "${1:-}" in
-  install)
-    mkdir -p "$HOST_ROOT/opt/hydra"
-    cp -a /opt/hydra/. "$HOST_ROOT/opt/hydra/"
-    exec /opt/hydra/bin/hydra-shim "$@"
-    ;;
-  clean)
-    /opt/hydra/bin/hydra-shim "$@"
-    rm -rf "$HOST_ROOT/opt/hydra"
+  install | verify)
+    command=$1
+    shift
+    exec "$PAYLOAD/bin/hydra-shim" "$command" --payload "$PAYLOAD" "$@"
     ;;
   *)
-    exec /opt/hydra/bin/hydra-shim "$@"
+    exec "$PAYLOAD/bin/hydra-shim" "$@"
     ;;
 esac

@@ -16,13 +16,15 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY proto ./proto
 COPY shim ./shim
 COPY launcher ./launcher
+COPY deploy/installer ./deploy/installer
 RUN npm run build && npm prune --omit=dev
 
 # ---- runtime: Debian + QEMU for the target architecture + Node, no compilers ----
 FROM debian:12.10-slim
 ARG TARGETARCH
 # qemu-system for the arch, qemu-img (overlays), an ISO tool (cloud-init seed), ssh (health
-# check), decompressors for cloud images and artifacts, UEFI firmware on arm64.
+# check), openssl (the VM's CRI certificates), decompressors for cloud images and artifacts, UEFI
+# firmware on arm64.
 RUN set -eux; \
     case "${TARGETARCH:-amd64}" in \
       amd64) qemu="qemu-system-x86" ;; \
@@ -31,7 +33,7 @@ RUN set -eux; \
     esac; \
     apt-get update; \
     apt-get install -y --no-install-recommends $qemu qemu-utils genisoimage openssh-client \
-      ca-certificates xz-utils bzip2 unzip tar; \
+      openssl ca-certificates xz-utils bzip2 unzip tar; \
     apt-get clean; \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /usr/local/bin/node /usr/local/bin/node

@@ -39,7 +39,11 @@ export async function ensureSeedIso(
 
   await fs.rm(paths.cidataDir, { recursive: true, force: true });
   await fs.mkdir(paths.cidataDir, { recursive: true });
-  for (const f of files) await fs.writeFile(path.join(paths.cidataDir, f.name), f.content, { mode: 0o600 });
+  for (const f of files) {
+    const file = path.join(paths.cidataDir, f.name);
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    await fs.writeFile(file, f.content, { mode: 0o600 });
+  }
   const tool = await findIsoTool();
   // hdiutil insists on an .iso suffix.
   const tmp = `${paths.cidataIso}.tmp.iso`;

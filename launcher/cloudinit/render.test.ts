@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { renderGuestEnv } from "./guest-env.js";
-import { type CloudInitInput, renderCloudInit, seedDigest } from "./render.js";
+import { CRI_TLS_SEED, type CloudInitInput, criTlsSeedFiles, renderCloudInit, seedDigest } from "./render.js";
 import { sha512Crypt } from "./sha512crypt.js";
 import { loadTemplates } from "./templates.js";
 
@@ -32,7 +32,7 @@ describe("renderCloudInit", () => {
     for (const f of files) await expect(f.content).toMatchFileSnapshot(`__golden__/${f.name}`);
   });
 
-  it("user-data: user with the crypt hash, key, containerd + socat proxy, 9p mounts and the wait step", () => {
+  it("user-data: user with the crypt hash, key, containerd (CRI over mTLS), 9p mounts and the wait step", () => {
     const ud = file(files, "user-data");
     expect(ud.startsWith("#cloud-config\n")).toBe(true);
     const doc = YAML.parse(ud) as Record<string, unknown> & {
@@ -47,18 +47,22 @@ describe("renderCloudInit", () => {
       passwd: BASE.passwordHash,
       ssh_authorized_keys: BASE.sshKeys,
     });
-    expect(doc.packages).toEqual([
-      "containerd",
-      "runc",
-      "containernetworking-plugins",
-      "socat",
-      BASE.kernelPackage,
-    ]);
-    const unit = doc.write_files.find((w) => w.path.endsWith("hydra-cri-proxy.service"))!.content;
-    expect(unit).toContain(
-      "TCP-LISTEN:35000,fork,reuseaddr,nodelay UNIX-CONNECT:/run/containerd/containerd.sock",
-    );
+    expect(doc.packages).toEqual(["containerd", "runc", "containernetworking-plugins", BASE.kernelPackage]);
+    expect(doc.write_files.map((w) => w.path)).not.toContainEqual(expect.stringMatching(/cri-proxy/));
     const toml = doc.write_files.find((w) => w.path === "/etc/containerd/config.toml")!.content;
+    // containerd itself serves CRI on TCP, mutual TLS only; no plain listener anywhere
+    expect(toml).toContain('tcp_address = "0.0.0.0:35000"');
+    expect(toml).toContain('tcp_tls_ca = "/etc/containerd/hydra-tls/ca.pem"');
+    expect(toml).toContain('tcp_tls_cert = "/etc/containerd/hydra-tls/server.pem"');
+    expect(toml).toContain('tcp_tls_key = "/etc/containerd/hydra-tls/server.key"');
+    expect(toml).toContain("disable_tcp_service = false");
+    const script = doc.write_files.find((w) => w.path === "/usr/local/sbin/hydra-cri-tls")!;
+    expect(script).toMatchObject({ permissions: "0700" });
+    expect(script.content).toContain('install -m 0600 "$mnt/hydra-tls/$f"');
+    expect(script.content).toContain("for f in ca.pem server.pem server.key; do");
+    execFileSync("sh", ["-n", "-c", script.content]); // parses as sh
+    const tlsDropIn = doc.write_files.find((w) => w.path.endsWith("20-hydra-cri-tls.conf"))!.content;
+    expect(tlsDropIn).toContain("ExecStartPre=/usr/local/sbin/hydra-cri-tls");
     expect(toml).toContain('default_runtime_name = "nelly"');
     expect(toml).toContain('stream_server_address = "10.0.2.15"');
     expect(toml).toContain('stream_server_port = "10010"');
@@ -70,9 +74,46 @@ describe("renderCloudInit", () => {
       "0",
       "0",
     ]);
-    const dropIn = doc.write_files.find((w) => w.path.includes("containerd.service.d"))!.content;
+    const dropIn = doc.write_files.find((w) => w.path.endsWith("10-hydra-wait-for-mounts.conf"))!.content;
     expect(dropIn).toContain("hydra-wait-for-mounts /var/lib/kubelet /var/log/pods /mnt/data");
-    expect(doc.runcmd).toContainEqual(["systemctl", "enable", "--now", "hydra-cri-proxy.service"]);
+    expect(doc.runcmd).toContainEqual(["systemctl", "restart", "containerd"]);
+  });
+
+  it("the guest's TLS files go on the seed volume beside user-data, never into it", () => {
+    const pem = { ca: "CA PEM", cert: "SERVER PEM", key: "-----BEGIN PRIVATE KEY-----\nk\n" };
+    expect(criTlsSeedFiles(pem)).toEqual([
+      { name: `${CRI_TLS_SEED.dir}/ca.pem`, content: "CA PEM" },
+      { name: `${CRI_TLS_SEED.dir}/server.pem`, content: "SERVER PEM" },
+      { name: `${CRI_TLS_SEED.dir}/server.key`, content: pem.key },
+    ]);
+    expect(files.map((f) => f.content).join("\n")).not.toContain("PRIVATE KEY");
+  });
+
+  it("a configured password unlocks password login (its hash only); sudo stays", () => {
+    const doc = YAML.parse(file(files, "user-data")) as { users: [string, Record<string, unknown>] } & Record<
+      string,
+      unknown
+    >;
+    expect(doc.users[1]).toMatchObject({
+      lock_passwd: false,
+      passwd: BASE.passwordHash,
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+    });
+    expect(doc).not.toHaveProperty("ssh_pwauth"); // sshd's own setting, as in the seed
+  });
+
+  it("no password (the default): the account's password is locked, sshd takes keys only, sudo stays", () => {
+    const { passwordHash: _none, ...rest } = BASE;
+    const ud = file(renderCloudInit(rest, templates), "user-data");
+    const doc = YAML.parse(ud) as { users: [string, Record<string, unknown>] } & Record<string, unknown>;
+    expect(doc.users[1]).toMatchObject({
+      lock_passwd: true,
+      ssh_authorized_keys: BASE.sshKeys,
+      sudo: "ALL=(ALL) NOPASSWD:ALL",
+    });
+    expect(doc.users[1]).not.toHaveProperty("passwd");
+    expect(doc.ssh_pwauth).toBe(false);
+    expect(ud).not.toMatch(/\$6\$/);
   });
 
   it("keeps user input inside its YAML string (no injection)", () => {
@@ -156,5 +197,19 @@ describe("renderGuestEnv", () => {
     );
     const sourced = execFileSync("sh", ["-c", `${env}\nprintf %s "$HYDRA_SSH_AUTHORIZED_KEY"`]).toString();
     expect(sourced).toBe("ssh-ed25519 AAA it's me");
+  });
+
+  it("carries the guest's CRI TLS files as multi-line values the guest's shell reads back whole", () => {
+    const pem = (what: string) => `-----BEGIN ${what}-----\nAAAA'BBBB\n-----END ${what}-----`;
+    const criTls = { ca: pem("CERTIFICATE"), cert: pem("CERTIFICATE"), key: pem("PRIVATE KEY") };
+    const env = renderGuestEnv({ hostname: "h", username: "u", sshKey: "", mounts: [], criTls });
+    for (const [name, value] of [
+      ["HYDRA_CRI_TLS_CA", criTls.ca],
+      ["HYDRA_CRI_TLS_CERT", criTls.cert],
+      ["HYDRA_CRI_TLS_KEY", criTls.key],
+    ] as const) {
+      const sourced = execFileSync("sh", ["-c", `${env}\nprintf %s "$${name}"`]).toString();
+      expect(sourced).toBe(value);
+    }
   });
 });

@@ -9,12 +9,15 @@ import { fill, type Templates } from "./templates.js";
 export interface CloudInitInput {
   hostname: string;
   username: string;
-  /** crypt(3) hash: the cleartext password never enters the seed. */
-  passwordHash: string;
+  /**
+   * crypt(3) hash: the cleartext password never enters the seed. Undefined: no password, the
+   * account's password is locked and sshd takes keys only.
+   */
+  passwordHash?: string | undefined;
   sshKeys: string[];
   /** Kernel package to install (KERNEL_VERSION), empty: none. */
   kernelPackage: string;
-  /** containerd + runc + CNI + the socat CRI proxy (not DISABLE_CONTAINERD_CSI_PROXY). */
+  /** containerd (CRI on TCP over mutual TLS) + runc + CNI (not DISABLE_CONTAINERD_CSI_PROXY). */
   installContainerd: boolean;
   mounts: NinePMount[];
 }
@@ -26,6 +29,28 @@ export interface SeedFile {
 
 /** Seconds the wait-for-mounts step allows the 9p shares to appear. */
 const MOUNT_WAIT_SECONDS = 120;
+
+/**
+ * The CRI port's TLS files travel on the seed volume beside the NoCloud files, not in user-data:
+ * cloud-init applies user-data once per instance, while these change with every renewal or
+ * rotation. hydra-cri-tls copies them to TLS_DIR before each containerd start.
+ */
+export const CRI_TLS_SEED = {
+  dir: "hydra-tls",
+  files: { ca: "ca.pem", cert: "server.pem", key: "server.key" },
+  /** Where the guest's containerd reads them (0700 dir, 0600 files). */
+  guestDir: "/etc/containerd/hydra-tls",
+} as const;
+
+/** The seed volume's TLS files for the guest (its key included: the ISO stays in the 0700 state dir). */
+export function criTlsSeedFiles(tls: { ca: string; cert: string; key: string }): SeedFile[] {
+  const f = CRI_TLS_SEED.files;
+  return [
+    { name: `${CRI_TLS_SEED.dir}/${f.ca}`, content: tls.ca },
+    { name: `${CRI_TLS_SEED.dir}/${f.cert}`, content: tls.cert },
+    { name: `${CRI_TLS_SEED.dir}/${f.key}`, content: tls.key },
+  ];
+}
 
 const json = (v: unknown) => JSON.stringify(v);
 
@@ -45,7 +70,7 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   }
   const packages = [input.kernelPackage].filter(Boolean);
   if (input.installContainerd) {
-    packages.unshift("containerd", "runc", "containernetworking-plugins", "socat");
+    packages.unshift("containerd", "runc", "containernetworking-plugins");
     // Deferred: written after the packages are installed, so dpkg never sees them as its own.
     writeFiles.push(
       {
@@ -53,13 +78,25 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
         content: fill(t["containerd-config.toml"], {
           streamAddress: GUEST_NET.address,
           streamPort: String(GUEST_PORTS.stream),
+          criPort: String(GUEST_PORTS.cri),
+          tlsDir: CRI_TLS_SEED.guestDir,
         }),
         defer: true,
       },
       { path: "/etc/cni/net.d/10-hydra.conflist", content: t["cni-bridge.conflist"], defer: true },
       {
-        path: "/etc/systemd/system/hydra-cri-proxy.service",
-        content: fill(t["hydra-cri-proxy.service"], { criPort: String(GUEST_PORTS.cri) }),
+        path: "/usr/local/sbin/hydra-cri-tls",
+        content: fill(t["hydra-cri-tls"], {
+          tlsDir: CRI_TLS_SEED.guestDir,
+          seedDir: CRI_TLS_SEED.dir,
+          files: Object.values(CRI_TLS_SEED.files).join(" "),
+        }),
+        permissions: "0700",
+        defer: true,
+      },
+      {
+        path: "/etc/systemd/system/containerd.service.d/20-hydra-cri-tls.conf",
+        content: t["containerd-cri-tls.conf"],
         defer: true,
       },
     );
@@ -70,17 +107,15 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
         defer: true,
       });
     }
-    runcmd.push(
-      ["systemctl", "daemon-reload"],
-      ["systemctl", "restart", "containerd"],
-      ["systemctl", "enable", "--now", "hydra-cri-proxy.service"],
-    );
+    runcmd.push(["systemctl", "daemon-reload"], ["systemctl", "restart", "containerd"]);
   }
 
   const userData = fill(t["user-data"], {
     hostname: json(input.hostname),
     username: json(input.username),
-    passwordHash: json(input.passwordHash),
+    lockPasswd: json(input.passwordHash === undefined),
+    passwordHash: json(input.passwordHash ?? null),
+    sshPwauth: json(input.passwordHash === undefined ? false : null),
     sshKeys: json(input.sshKeys),
     packages: json(packages),
     mounts: json(input.mounts.map((m) => [m.tag, m.guestPath, "9p", `${NINEP_OPTIONS},nofail`, "0", "0"])),
@@ -90,7 +125,7 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   const files: SeedFile[] = [
     {
       name: "user-data",
-      content: `#cloud-config\n${YAML.stringify(YAML.parse(userData), { lineWidth: 0 })}`,
+      content: `#cloud-config\n${YAML.stringify(withoutNulls(YAML.parse(userData)), { lineWidth: 0 })}`,
     },
     { name: "vendor-data", content: t["vendor-data"] },
     {
@@ -107,6 +142,17 @@ export function renderCloudInit(input: CloudInitInput, t: Templates): SeedFile[]
   const instanceId = `${input.hostname}-${seedDigest(files).slice(0, 12)}`;
   const metaData = fill(t["meta-data"], { instanceId: json(instanceId), hostname: json(input.hostname) });
   return [{ name: "meta-data", content: metaData }, ...files];
+}
+
+/** A template key filled with null is left out (e.g. no `passwd` when the password is locked). */
+function withoutNulls(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutNulls);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, withoutNulls(x)]),
+  );
 }
 
 /** Digest of a seed: same files → same digest → no ISO rebuild, same disk. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../errors.js";
-import { testHost } from "../test-support/host.js";
+import { testHost } from "../../test/launcher-support/host.js";
 import { loadConfig, maskedView } from "./load.js";
 import { VARIABLES, VAR_NAMES, type VarDef } from "./variables.js";
 
@@ -26,7 +26,7 @@ describe("defaults", () => {
   it("keeps the seed table's defaults", () => {
     const { config: c, raw } = load();
     expect(c.VM_USERNAME).toBe("vm-user");
-    expect(c.VM_PASSWORD).toBe("vm-user");
+    expect(c.VM_PASSWORD).toBe(""); // changed: no default password (locked, key-only)
     expect(c.VM_SALT).toBe("123456");
     expect(c.VM_HOSTNAME).toBe("vm-host");
     expect(c.DEFAULT_KVM_HOST_SSHD_PORT).toBe(5555);
@@ -64,6 +64,22 @@ describe("defaults", () => {
     }).config;
     expect(arm9.KVM_BIOS).toBe("/fw9.fd");
     expect(load().config.KVM_BIOS).toBe(""); // x86_64: QEMU's own BIOS
+  });
+
+  it("KVM_ARCH (default the host's, Debian's names accepted) names the guest in every default", () => {
+    expect(load().config.KVM_ARCH).toBe("x86_64");
+    const arm = loadConfig({ host: testHost(), env: { KVM_ARCH: "arm64" } }).config;
+    expect(arm.KVM_ARCH).toBe("aarch64");
+    expect(arm.KVM_MACHINE_TYPE).toBe("virt");
+    expect(arm.KERNEL_VERSION).toBe("linux-image-6.12.12+bpo-arm64");
+    expect(arm.DEFAULT_IMAGE).toBe("debian-12-genericcloud-arm64-20250316-2053.qcow2");
+    expect(arm.KVM_BIOS).toBe("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
+    const x86OnArm = loadConfig({
+      host: testHost({ arch: "aarch64", debArch: "arm64" }),
+      env: { KVM_ARCH: "amd64" },
+    });
+    expect(x86OnArm.config.KVM_MACHINE_TYPE).toBe("pc");
+    expect(x86OnArm.config.KVM_BIOS).toBe("");
   });
 
   it("every table row has a meaning and a status, and every default validates", () => {
@@ -190,7 +206,7 @@ describe("validation", () => {
   });
 
   it("warns when forwards leave loopback", () => {
-    expect(load({ DEFAULT_KVM_HOST_BIND_ADDRESS: "0.0.0.0" }).warnings.join()).toMatch(/unauthenticated/);
+    expect(load({ DEFAULT_KVM_HOST_BIND_ADDRESS: "0.0.0.0" }).warnings.join()).toMatch(/beyond this host/);
     expect(load().warnings).toEqual([]);
   });
 });

@@ -120,7 +120,7 @@ export function loadConfig(input: LoadInput): Loaded {
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
 
   const config = parsed.data;
-  problems.push(...crossCheck(config));
+  problems.push(...crossCheck(config, input.host));
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, raw, sources, warnings: warningsFor(config, sources) };
 }
@@ -130,9 +130,15 @@ function shown(name: VarName, value: string | undefined): string {
   return JSON.stringify(value ?? "");
 }
 
-/** Checks that involve more than one variable. */
-function crossCheck(c: Config): string[] {
+/** Checks that involve more than one variable (or a variable and the host). */
+function crossCheck(c: Config, host: HostInfo): string[] {
   const problems: string[] = [];
+  if ((c.KVM_ACCEL === "kvm" || c.KVM_ACCEL === "hvf") && c.KVM_ARCH !== host.arch) {
+    problems.push(
+      `KVM_ACCEL=${c.KVM_ACCEL}: a ${c.KVM_ARCH} guest (KVM_ARCH) cannot use ${c.KVM_ACCEL} on this ${host.arch} host, ` +
+        "hardware acceleration runs the host's own architecture only; accepted: auto or tcg",
+    );
+  }
   const ports: [string, number | null][] = [
     ["DEFAULT_KVM_HOST_SSHD_PORT", c.DEFAULT_KVM_HOST_SSHD_PORT],
     ["DEFAULT_KVM_HOST_CONTAINERD_PORT", c.DEFAULT_KVM_HOST_CONTAINERD_PORT],
@@ -163,12 +169,15 @@ function warningsFor(c: Config, sources: Record<VarName, Source>): string[] {
   const warnings: string[] = [];
   if (c.DEFAULT_KVM_HOST_BIND_ADDRESS !== "127.0.0.1") {
     warnings.push(
-      `DEFAULT_KVM_HOST_BIND_ADDRESS=${c.DEFAULT_KVM_HOST_BIND_ADDRESS}: the VM's ssh and its unauthenticated ` +
-        "containerd CRI port become reachable beyond this host",
+      `DEFAULT_KVM_HOST_BIND_ADDRESS=${c.DEFAULT_KVM_HOST_BIND_ADDRESS}: the VM's ssh (keys only), its CRI port ` +
+        "(mutual TLS) and its stream server (exec/attach/port-forward, guarded only by single-use URL tokens) " +
+        "become reachable beyond this host",
     );
   }
   if (sources.DEFAULT_CSI_GRPC_PROXY_URL !== "default") {
-    warnings.push("DEFAULT_CSI_GRPC_PROXY_URL is ignored: the VM uses Debian's socat as its CRI TCP proxy");
+    warnings.push(
+      "DEFAULT_CSI_GRPC_PROXY_URL is ignored: the VM's containerd serves CRI on TCP itself (mutual TLS)",
+    );
   }
   return warnings;
 }

@@ -2,7 +2,7 @@
 // which ports it forwards, and the QemuSpec the argv builders take. Pure.
 import { createHash } from "node:crypto";
 import path from "node:path";
-import { FW_CFG_GUEST_ENV, IMAGE_FILES, type StatePaths, statePaths } from "../paths.js";
+import { firmwareCodeCopy, FW_CFG_GUEST_ENV, IMAGE_FILES, type StatePaths, statePaths } from "../paths.js";
 import type { NinePMount, PortForward, QemuSpec } from "../qemu/spec.js";
 import { GUEST_NET, GUEST_PORTS } from "../tunables.js";
 import type { Config } from "./variables.js";
@@ -120,13 +120,31 @@ export function pathsFor(c: Config): StatePaths {
   return statePaths(c.HYDRA_STATE_DIR);
 }
 
-export function kernelCommandLine(c: Config, arch: string): string {
-  const console = arch === "aarch64" ? "ttyAMA0" : "ttyS0";
+export function kernelCommandLine(c: Config): string {
+  const console = c.KVM_ARCH === "aarch64" ? "ttyAMA0" : "ttyS0";
   return [`console=${console}`, "panic=-1", c.KVM_KERNEL_APPEND.trim()].filter(Boolean).join(" ");
 }
 
+/** QEMU's virt machines (aarch64) take pflash banks of exactly 64 MiB. */
+export function hasFixedSizeFlash(machine: string): boolean {
+  return /^virt(-[\d.]+)?$/.test(machine.split(",")[0]?.trim() ?? "");
+}
+
+/**
+ * The firmware as QEMU gets it: KVM_BIOS / KVM_BIOS_VAR themselves, or on a virt machine the VM's
+ * own copies (code padded to the flash size; variables kept per VM, blank without KVM_BIOS_VAR),
+ * made by vm/prepare.ts. Debian's QEMU_EFI.fd, the seed's default, is 2 MiB: QEMU refuses it as is.
+ */
+export function firmwareFor(c: Config): QemuSpec["firmware"] {
+  if (!c.KVM_BIOS) return undefined;
+  if (hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
+    const paths = pathsFor(c);
+    return { code: firmwareCodeCopy(paths, c.KVM_BIOS), vars: paths.firmwareVars };
+  }
+  return { code: c.KVM_BIOS, ...(c.KVM_BIOS_VAR ? { vars: c.KVM_BIOS_VAR } : {}) };
+}
+
 export interface SpecOptions {
-  arch: string;
   /** Bare kernel: whether the artifacts hold DEFAULT_RIMD_FILESYSTEM_FILENAME (an overlay is made). */
   rootfsPresent: boolean;
   /** Daemonize regardless of KVM_DAEMONIZE (`up -d`). */
@@ -136,11 +154,9 @@ export interface SpecOptions {
 export function qemuSpecFor(c: Config, opts: SpecOptions): QemuSpec {
   const paths = pathsFor(c);
   const art = artifactsFor(c);
-  const firmware = c.KVM_BIOS
-    ? { code: c.KVM_BIOS, ...(c.KVM_BIOS_VAR ? { vars: c.KVM_BIOS_VAR } : {}) }
-    : undefined;
+  const firmware = firmwareFor(c);
   return {
-    arch: opts.arch,
+    arch: c.KVM_ARCH,
     name: c.VM_HOSTNAME,
     machine: c.KVM_MACHINE_TYPE,
     cpus: c.KVM_CPU,
@@ -153,7 +169,7 @@ export function qemuSpecFor(c: Config, opts: SpecOptions): QemuSpec {
           kernel: art.kernel,
           initrd: art.initrd,
           ...(opts.rootfsPresent ? { rootfs: paths.disk } : {}),
-          append: kernelCommandLine(c, opts.arch),
+          append: kernelCommandLine(c),
         }
       : { kind: "disk", disk: paths.disk, cidataIso: paths.cidataIso },
     network: { bindAddress: c.DEFAULT_KVM_HOST_BIND_ADDRESS, forwards: forwardsFor(c), mac: GUEST_NET.mac },

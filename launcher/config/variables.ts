@@ -2,8 +2,22 @@
 // name, default and meaning unless `status` says otherwise) plus ours. Each row carries its zod
 // schema (string in → typed value out), its default (literal or derived from the host and other
 // variables, like the seed's `: ${X:=...}` lines), its meaning and its status for the docs.
-import { z } from "zod";
-import type { HostInfo } from "./host.js";
+import type { z } from "zod";
+import { archFromName, type ArchNames, type HostInfo } from "./host.js";
+import {
+  absPathOrEmpty,
+  archName,
+  extraMounts,
+  flag,
+  int,
+  matching,
+  oneOf,
+  optionalPort,
+  portRedirects,
+  sizeMiB,
+  text,
+  url,
+} from "./parsers.js";
 
 export type Status = "supported" | "changed" | "not supported" | "new";
 
@@ -24,105 +38,10 @@ export interface VarDef<S extends z.ZodType = z.ZodType> {
   secret?: boolean;
 }
 
-// ---- value types (each error message says what is accepted) ----
-
-/** The seed's switches: "If > 0". Also true/false/yes/no/on/off. */
-const flag = z.string().transform((s, ctx) => {
-  const v = s.trim().toLowerCase();
-  if (v === "" || v === "false" || v === "no" || v === "off") return false;
-  if (v === "true" || v === "yes" || v === "on") return true;
-  if (/^-?\d+$/.test(v)) return Number(v) > 0;
-  ctx.addIssue({
-    code: "custom",
-    message: "accepted: an integer (> 0 means on) or true/false/yes/no/on/off",
-  });
-  return z.NEVER;
-});
-
-const int = (min: number, max: number) =>
-  z.string().transform((s, ctx) => {
-    const v = s.trim();
-    if (/^\d+$/.test(v) && Number(v) >= min && Number(v) <= max) return Number(v);
-    ctx.addIssue({ code: "custom", message: `accepted: a whole number from ${min} to ${max}` });
-    return z.NEVER;
-  });
-
-/** A host TCP port, or empty to disable that forward (as in the seed). */
-const optionalPort = z.string().transform((s, ctx) => {
-  const v = s.trim();
-  if (v === "") return null;
-  if (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 65535) return Number(v);
-  ctx.addIssue({ code: "custom", message: "accepted: a TCP port 1-65535, or empty to disable the forward" });
-  return z.NEVER;
-});
-
-/** Sizes: the seed's whole GiB ("2"), or with a unit: 512M, 2G, 1T. Result in MiB. */
-const sizeMiB = (minMiB: number) =>
-  z.string().transform((s, ctx) => {
-    const m = /^(\d+)\s*([MGT]?)i?B?$/i.exec(s.trim());
-    const unit = (m?.[2] ?? "").toUpperCase();
-    const mib = m ? Number(m[1]) * (unit === "M" ? 1 : unit === "T" ? 1024 * 1024 : 1024) : NaN;
-    if (Number.isFinite(mib) && mib >= minMiB) return mib;
-    ctx.addIssue({
-      code: "custom",
-      message: `accepted: whole GiB as in the seed (e.g. 2) or a size with unit M/G/T (e.g. 512M), at least ${minMiB}M`,
-    });
-    return z.NEVER;
-  });
-
-const text = z.string();
-const oneOf = <const T extends string>(values: readonly [T, ...T[]]) =>
-  z.string().transform((s, ctx) => {
-    if ((values as readonly string[]).includes(s.trim())) return s.trim() as T;
-    ctx.addIssue({ code: "custom", message: `accepted: ${values.join(", ")}` });
-    return z.NEVER;
-  });
-const matching = (re: RegExp, accepted: string) =>
-  z.string().refine((s) => re.test(s), { message: `accepted: ${accepted}` });
-const url = matching(/^(https?|file):\/\/\S+$/, "an http://, https:// or file:// URL");
-const absPathOrEmpty = matching(/^(\/.*)?$/, "an absolute path, or empty");
-
-/** DEFAULT_KVM_PORTS_REDIRECT: <host>:<guest>[;<host>:<guest>] (the seed's format). */
-const portRedirects = z.string().transform((s, ctx) => {
-  const v = s.trim();
-  if (v === "") return [];
-  const out: { host: number; guest: number }[] = [];
-  for (const item of v.split(";")) {
-    const m = /^(\d+):(\d+)$/.exec(item.trim());
-    const host = Number(m?.[1]);
-    const guest = Number(m?.[2]);
-    if (!m || host < 1 || host > 65535 || guest < 1 || guest > 65535) {
-      ctx.addIssue({
-        code: "custom",
-        message: `entry '${item}' is not <host port>:<guest port>; accepted: e.g. 8080:80;8443:443`,
-      });
-      return z.NEVER;
-    }
-    out.push({ host, guest });
-  }
-  return out;
-});
-
-/** ADDITIONAL_9P_MOUNTS: <host dir>|<guest dir>[$<host dir>|<guest dir>] (the seed's format). */
-const extraMounts = z.string().transform((s, ctx) => {
-  const v = s.trim();
-  if (v === "") return [];
-  const out: { hostPath: string; guestPath: string }[] = [];
-  for (const item of v.split("$")) {
-    const [hostPath = "", guestPath = "", ...rest] = item.split("|");
-    if (!hostPath.startsWith("/") || !guestPath.startsWith("/") || rest.length > 0) {
-      ctx.addIssue({
-        code: "custom",
-        message: `entry '${item}' is not <absolute host dir>|<absolute guest dir>; accepted: e.g. /srv/data|/mnt/data$/srv/x|/mnt/x`,
-      });
-      return z.NEVER;
-    }
-    out.push({ hostPath, guestPath });
-  }
-  return out;
-});
-
 // ---- the table ----
+
+/** The guest's architecture (KVM_ARCH) in both spellings, for the defaults that name it. */
+const guest = (get: Get): ArchNames => archFromName(get("KVM_ARCH").trim());
 
 const osPick =
   (darwin: string, linux: string, other: string): DefaultFn =>
@@ -186,7 +105,7 @@ export const VARIABLES = {
   }),
   KERNEL_VERSION: v({
     schema: text,
-    default: (h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${h.debArch}`,
+    default: (_h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${guest(get).debArch}`,
     defaultDoc: "linux-image-${DEFAULT_KERNEL_VERSION}-${ARCH}",
     meaning: "Full kernel package name to install if a different kernel is required (empty: none)",
     status: "supported",
@@ -252,7 +171,7 @@ export const VARIABLES = {
   }),
   DEFAULT_IMAGE: v({
     schema: text,
-    default: (h) => `debian-12-genericcloud-${h.debArch}-20250316-2053.qcow2`,
+    default: (_h, get) => `debian-12-genericcloud-${guest(get).debArch}-20250316-2053.qcow2`,
     defaultDoc: "debian-12-genericcloud-${ARCH}-20250316-2053.qcow2",
     meaning: "QCOW2 image to use as base (may end in .zip/.gz/.bz2/.xz: decompressed once)",
     status: "supported",
@@ -329,7 +248,7 @@ export const VARIABLES = {
   }),
   DEFAULT_KVM_DARWIN_BIOS: v({
     schema: text,
-    default: (h) => h.homebrewEdk2Code ?? "",
+    default: (h, get) => h.homebrewEdk2?.[guest(get).arch] ?? "",
     defaultDoc: "newest /opt/homebrew/Cellar/qemu/*/share/qemu/edk2-${ARCH}-code.fd",
     meaning: "UEFI firmware (code) on macOS",
     status: "supported",
@@ -354,11 +273,11 @@ export const VARIABLES = {
   }),
   DEFAULT_KVM_LINUX_v7_BIOS: v({
     schema: text,
-    default: (h) => (h.arch === "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : ""),
-    defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd on arm64, empty on x86_64",
+    default: (_h, get) => (guest(get).arch === "aarch64" ? "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd" : ""),
+    defaultDoc: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd for an aarch64 guest, empty for x86_64",
     meaning: "UEFI firmware on Linux with QEMU < 9",
     status: "changed",
-    note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS",
+    note: "the seed used the arm64 file on every arch, which fails on x86_64; x86_64 boots with QEMU's own BIOS. On the virt machine the VM gets 64 MiB pflash copies (see KVM_BIOS)",
   }),
   DEFAULT_KVM_LINUX_v7_BIOS_VAR: v({
     schema: text,
@@ -391,7 +310,7 @@ export const VARIABLES = {
     default: "35000",
     meaning: "Host TCP port forwarded to the VM's containerd CRI (35000); empty: no forward",
     status: "changed",
-    note: "binds 127.0.0.1 (seed: 0.0.0.0): the CRI port is unauthenticated",
+    note: "binds 127.0.0.1 (seed: 0.0.0.0), and the VM serves CRI on it over mutual TLS only (the certificates in HYDRA_STATE_DIR/tls, see `hydra-launcher certs`)",
   }),
   DEFAULT_KVM_HOST_STREAM_PORT: v({
     schema: optionalPort,
@@ -411,7 +330,7 @@ export const VARIABLES = {
     schema: matching(/^(\d{1,3}(\.\d{1,3}){3})$/, "an IPv4 address, e.g. 127.0.0.1 or 0.0.0.0"),
     default: "127.0.0.1",
     meaning:
-      "Host address the port forwards bind to; anything but 127.0.0.1 exposes the unauthenticated CRI port (warned)",
+      "Host address the port forwards bind to; anything but 127.0.0.1 exposes the VM's ssh, CRI (mutual TLS) and stream server (single-use tokens) beyond this host (warned)",
     status: "new",
   }),
   DEFAULT_KVM_PORTS_REDIRECT: v({
@@ -426,12 +345,12 @@ export const VARIABLES = {
       "https://github.com/democratic-csi/csi-grpc-proxy/releases/download/v0.5.6/csi-grpc-proxy-v0.5.6-linux-",
     meaning: "URL of the csi-grpc-proxy binary",
     status: "not supported",
-    note: "replaced by Debian's socat (TCP_NODELAY) in a systemd unit: nothing downloaded at boot; value ignored",
+    note: "replaced by containerd's own TCP listener (mutual TLS): nothing downloaded at boot; value ignored",
   }),
   DISABLE_CONTAINERD_CSI_PROXY: v({
     schema: flag,
     default: "0",
-    meaning: "If > 0, do not install containerd and its TCP proxy in the cloud image",
+    meaning: "If > 0, do not install containerd (nor its CRI TCP listener) in the cloud image",
     status: "supported",
   }),
   ENABLE_VIRTIO_GPU: v({
@@ -451,7 +370,8 @@ export const VARIABLES = {
   KVM_CPU_TYPE: v({
     schema: text,
     default: "",
-    defaultDoc: "host when accelerated, else qemu64-v1 (x86_64) / cortex-a76 (arm64, QEMU >= 7) / cortex-a72",
+    defaultDoc:
+      "host when accelerated, else qemu64-v1 (x86_64 guest) / cortex-a76 (aarch64 guest, QEMU >= 7) / cortex-a72",
     meaning: "QEMU CPU model",
     status: "supported",
   }),
@@ -483,7 +403,8 @@ export const VARIABLES = {
             : "DEFAULT_KVM_UNKNWON_BIOS",
       ),
     defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS",
-    meaning: "UEFI firmware file (pflash, read-only); empty: QEMU's default BIOS",
+    meaning:
+      "UEFI firmware file (pflash, read-only); empty: QEMU's default BIOS. On the virt machine (aarch64) QEMU wants 64 MiB flash banks: the VM boots from a padded copy in HYDRA_STATE_DIR",
     status: "supported",
   }),
   KVM_BIOS_VAR: v({
@@ -499,22 +420,56 @@ export const VARIABLES = {
             : "DEFAULT_KVM_UNKNWON_BIOS_VAR",
       ),
     defaultDoc: "DEFAULT_KVM_<OS>[_v7|_v9]_BIOS_VAR",
-    meaning: "UEFI variables file (pflash, writable)",
+    meaning:
+      "UEFI variables file (pflash, writable). On the virt machine the VM keeps its own 64 MiB copy in HYDRA_STATE_DIR (blank when empty), never writing this file",
     status: "supported",
+  }),
+  KVM_ARCH: v({
+    schema: archName,
+    default: (h) => h.arch,
+    defaultDoc: "the host's (uname -m)",
+    meaning:
+      "Guest architecture: qemu-system-<KVM_ARCH> and the ${ARCH} in image and kernel names (x86_64, aarch64; amd64/arm64 accepted). Another than the host's runs under TCG",
+    status: "new",
+    note: "the seed always used the host's; an aarch64 guest on an x86_64 host (or the reverse) has no KVM/HVF",
   }),
   KVM_MACHINE_TYPE: v({
     schema: text,
-    default: (h) => (h.arch === "aarch64" || h.os === "darwin" ? "virt" : "pc"),
-    defaultDoc: "virt on arm64/macOS, else pc",
+    default: (_h, get) => (guest(get).arch === "aarch64" ? "virt" : "pc"),
+    defaultDoc: "virt for an aarch64 guest, else pc",
     meaning: "QEMU machine type",
-    status: "supported",
+    status: "changed",
+    note: "chosen by the guest's architecture: the seed chose virt on every macOS host, which qemu-system-x86_64 does not have",
   }),
   KVM_ACCEL: v({
     schema: oneOf(["auto", "kvm", "hvf", "tcg"]),
     default: "auto",
-    meaning: "Acceleration: auto probes KVM (a tiny guest must really run) / HVF, else TCG",
+    meaning:
+      "Acceleration: auto uses what this host is remembered to boot with, else probes KVM (a probe guest must do what early Linux does) / HVF, else TCG, and falls back to TCG when a boot shows no progress; a guest of another architecture (KVM_ARCH) is TCG without probing; kvm/hvf force it (a hang is then an error, exit 5; not accepted for another architecture)",
     status: "new",
     note: "the seed took a readable /dev/kvm as proof that KVM works",
+  }),
+  HYDRA_ACCEL_PROBE_TIMEOUT: v({
+    schema: int(1, 3600),
+    default: "60",
+    meaning:
+      "Seconds the KVM probe guest may take (well under 1 s on a working host; it runs once per host, see HYDRA_ACCEL_VERDICTS)",
+    status: "new",
+  }),
+  HYDRA_BOOT_WATCHDOG: v({
+    schema: int(0, 3600),
+    default: "15",
+    meaning:
+      "Under KVM/HVF, seconds the guest's serial console may stay silent before it answers on ssh; then QEMU is stopped and the VM boots under TCG (0: no watchdog)",
+    status: "new",
+  }),
+  HYDRA_ACCEL_VERDICTS: v({
+    schema: text,
+    default: (_h, get) => `${get("DEFAULT_DIR_IMAGE")}/accel-verdicts.json`,
+    defaultDoc: "${DEFAULT_DIR_IMAGE}/accel-verdicts.json",
+    meaning:
+      "File remembering, per host (host and guest architecture, QEMU version, host kernel, CPU model), which acceleration boots and why; empty: remember nothing. Delete it to probe again",
+    status: "new",
   }),
   KVM_TCG_TB_SIZE: v({
     schema: int(0, 4096),
@@ -570,15 +525,17 @@ export const VARIABLES = {
   }),
   VM_PASSWORD: v({
     schema: text,
-    default: "vm-user",
-    meaning: "Cleartext password of VM_USERNAME (only its SHA-512 crypt hash reaches the VM)",
-    status: "supported",
+    default: "",
+    meaning:
+      "Cleartext password of VM_USERNAME (only its SHA-512 crypt hash reaches the VM); empty: the password is locked and ssh takes keys only",
+    status: "changed",
+    note: "no default password (the seed's was vm-user, with password-less sudo): set it to log in on the console",
     secret: true,
   }),
   VM_PASSWORD_ENCRYPTED: v({
     schema: matching(/^(\$[^\s]+)?$/, "empty or a crypt(3) hash such as $6$salt$..."),
     default: "",
-    meaning: "Encrypted password; overrides VM_PASSWORD",
+    meaning: "Encrypted password; overrides VM_PASSWORD (either one unlocks password login)",
     status: "supported",
     secret: true,
   }),
@@ -595,8 +552,9 @@ export const VARIABLES = {
     schema: text,
     default: "",
     meaning:
-      "ssh public key authorized for VM_USERNAME; empty: VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root",
-    status: "supported",
+      "ssh public key authorized for VM_USERNAME; empty: VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root, else a key pair the launcher makes in HYDRA_STATE_DIR (id_ed25519, 0600; used by `hydra-launcher ssh`)",
+    status: "changed",
+    note: "without any key the seed left the VM reachable by password only; now a per-VM key pair",
   }),
   VM_SSH_KEY_FILENAME: v({
     schema: text,

@@ -56,7 +56,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
       await fsp.rename(partial, opts.dest);
       return { status: "downloaded", path: opts.dest, resumedFrom };
     },
-    { onWait: (pid) => opts.onInfo?.(`waiting for process ${pid}, which is downloading ${opts.dest}`) },
+    { onWait: () => opts.onInfo?.(`waiting for another launcher, which is downloading ${opts.dest}`) },
   );
 }
 

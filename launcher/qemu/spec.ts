@@ -2,6 +2,8 @@
 // and the probed host features. Both are data, so the argv builders stay pure.
 
 export type Accel = "kvm" | "hvf" | "tcg";
+/** The accelerators a probe can test (TCG always works). */
+export type ProbeTarget = Exclude<Accel, "tcg">;
 
 export interface QemuVersion {
   major: number;

@@ -23,6 +23,8 @@ export interface BootProgressInput {
   warn: (line: string) => void;
   /** Added to the give-up message (what the user can change). */
   hint?: string;
+  /** Daemonized, the VM stays up after `up` gives up (in the foreground `up` powers it down). */
+  vmKeepsRunning?: boolean;
   now?: () => number;
 }
 
@@ -91,8 +93,10 @@ export function followBootProgress(o: BootProgressInput): BootProgress {
         throw new NotReadyError(
           `the guest's cloud-init finished ${Math.round((t - finishedAt) / 1000)} s ago with errors, ` +
             `and the VM is still not ready:\n  - ${blocking.join("\n  - ")}` +
-            `${o.hint ? `\n${o.hint}` : ""}\n` +
-            "The VM keeps running: 'hydra-launcher logs' shows its console, 'hydra-launcher ssh' logs in.",
+            `${o.hint ? `\n${o.hint}` : ""}` +
+            (o.vmKeepsRunning === false
+              ? ""
+              : "\nThe VM keeps running: 'hydra-launcher logs' shows its console, 'hydra-launcher ssh' logs in."),
         );
       }
     },

@@ -1,7 +1,9 @@
 // The launcher's own small CRI client: Version and Status, decoded with proto-loader from our
 // copy of the CRI schema. Loaded lazily so commands that never ask CRI do not pay for it.
+import fsp from "node:fs/promises";
 import type * as grpcTypes from "@grpc/grpc-js";
-import { assetPath } from "../paths.js";
+import { assetPath, type TlsPaths } from "../paths.js";
+import { CRI_TLS } from "../tunables.js";
 
 type Unary = (
   req: object,
@@ -13,7 +15,12 @@ interface RuntimeClient extends grpcTypes.Client {
   Status: Unary;
 }
 
-let ctor: Promise<new (target: string, creds: grpcTypes.ChannelCredentials) => RuntimeClient> | undefined;
+type Ctor = new (
+  target: string,
+  creds: grpcTypes.ChannelCredentials,
+  options?: grpcTypes.ChannelOptions,
+) => RuntimeClient;
+let ctor: Promise<Ctor> | undefined;
 
 async function runtimeServiceCtor() {
   ctor ??= (async () => {
@@ -26,7 +33,7 @@ async function runtimeServiceCtor() {
       defaults: true,
     });
     const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      runtime: { v1: { RuntimeService: new (t: string, c: grpcTypes.ChannelCredentials) => RuntimeClient } };
+      runtime: { v1: { RuntimeService: Ctor } };
     };
     return pkg.runtime.v1.RuntimeService;
   })();
@@ -38,11 +45,58 @@ export interface CriReady {
   runtimeVersion: string;
 }
 
-/** Version + Status over `host:port`; throws unless RuntimeReady is true. */
-export async function criReady(target: string, timeoutMs: number): Promise<CriReady> {
+/** The client side of the CRI port's mutual TLS: file paths, and the name the server must carry. */
+export interface CriTls {
+  ca: string;
+  cert: string;
+  key: string;
+  serverName: string;
+}
+
+/** The launcher's own client credentials for a VM (the same files hydra-shim uses). */
+export function criTlsFor(tls: TlsPaths): CriTls {
+  return { ca: tls.ca, cert: tls.client, key: tls.clientKey, serverName: CRI_TLS.serverName };
+}
+
+/** A channel's credentials and options: mutual TLS when `tls` is given (files read now), else plain. */
+export async function criChannel(
+  tls: CriTls | undefined,
+): Promise<{ creds: grpcTypes.ChannelCredentials; options: grpcTypes.ChannelOptions }> {
   const grpc = await import("@grpc/grpc-js");
+  if (!tls) return { creds: grpc.credentials.createInsecure(), options: {} };
+  const [ca, key, cert] = await Promise.all([tls.ca, tls.key, tls.cert].map((f) => fsp.readFile(f)));
+  return {
+    creds: grpc.credentials.createSsl(ca, key, cert),
+    options: { "grpc.ssl_target_name_override": tls.serverName },
+  };
+}
+
+export type CriTransport = "mtls" | "plaintext";
+
+/**
+ * Version + Status over mutual TLS; when that fails, once more in plain text, only to tell a guest
+ * that serves CRI without TLS (started by an older launcher, a foreign image) from one that does
+ * not answer. Throws the mutual-TLS failure when neither answers.
+ */
+export async function criProbe(
+  target: string,
+  timeoutMs: number,
+  tls: CriTls,
+): Promise<CriReady & { transport: CriTransport }> {
+  try {
+    return { ...(await criReady(target, timeoutMs, tls)), transport: "mtls" };
+  } catch (err) {
+    const plain = await criReady(target, timeoutMs).catch(() => undefined);
+    if (plain) return { ...plain, transport: "plaintext" };
+    throw err;
+  }
+}
+
+/** Version + Status over `host:port`; throws unless RuntimeReady is true. */
+export async function criReady(target: string, timeoutMs: number, tls?: CriTls): Promise<CriReady> {
   const Service = await runtimeServiceCtor();
-  const client = new Service(target, grpc.credentials.createInsecure());
+  const channel = await criChannel(tls);
+  const client = new Service(target, channel.creds, channel.options);
   const call = (method: "Version" | "Status", req: object) =>
     new Promise<Record<string, unknown>>((resolve, reject) =>
       client[method].call(client, req, { deadline: Date.now() + timeoutMs }, (err, res) =>

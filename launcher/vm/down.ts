@@ -1,5 +1,6 @@
 // `down` (cf. lima's stop.go): ACPI power-off over QMP, wait; then QMP quit; then SIGTERM,
 // then SIGKILL. Stopping a VM that is not running is not an error.
+import fsp from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { StatePaths } from "../paths.js";
 import { QmpClient } from "../qemu/qmp.js";
@@ -45,6 +46,8 @@ export async function stopVm(
     await clearRunFiles(paths);
     return { wasRunning: false };
   }
+  // A foreground `up` (a service's main process) watching this QEMU ends with 0 when it sees this.
+  await fsp.writeFile(paths.stopRequested, `${new Date().toISOString()}\n`).catch(() => undefined);
   const finish = async (how: StopResult["how"]) => {
     await clearRunFiles(paths);
     return { wasRunning: true, how };

@@ -9,9 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.js";
 import { pathsFor } from "../config/spec.js";
 import type { Reporter } from "../report.js";
-import { testHost } from "../test-support/host.js";
-import { startFileServer, type TestServer } from "../test-support/http-server.js";
-import { tempDir } from "../test-support/tmp.js";
+import { testHost } from "../../test/launcher-support/host.js";
+import { startFileServer, type TestServer } from "../../test/launcher-support/http-server.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { prepare } from "./prepare.js";
 
 let server: TestServer;
@@ -77,5 +77,37 @@ describe("prepare (cloud image)", () => {
     expect(fs.statSync(paths.disk).ino).not.toBe(disk1.ino);
     expect(server.requests.filter((r) => r.path.endsWith(".gz"))).toHaveLength(1);
     expect(fs.existsSync(path.join(dir, "image", "tiny.qcow2"))).toBe(true);
+  });
+
+  it("without any configured key: a per-VM key pair in the state dir (0600), its public half authorized, kept", async () => {
+    const dir = await tempDir();
+    const src = path.join(dir, "src.qcow2");
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", src, "32M"]);
+    const load = () =>
+      loadConfig({
+        host: testHost({ cwd: dir, home: dir }),
+        env: {},
+        flags: {
+          DEFAULT_IMAGE_SOURCE_URL: `file://${dir}/`,
+          DEFAULT_IMAGE: "src.qcow2",
+          DEFAULT_IMAGE_VERIFY: "off",
+          DEFAULT_DIR_IMAGE: path.join(dir, "image"),
+          DISABLE_9P_KUBELET_MOUNTS: "1",
+          DEFAULT_KVM_DISK_SIZE: "64M",
+        },
+      });
+    const paths = pathsFor(load().config);
+    await prepare(load(), testHost({ cwd: dir, home: dir }), quiet);
+    expect(fs.statSync(paths.sshKey).mode & 0o777).toBe(0o600);
+    const pub = fs.readFileSync(`${paths.sshKey}.pub`, "utf8").trim();
+    expect(pub).toMatch(/^ssh-ed25519 \S+ hydra-launcher@/);
+    const userData = fs.readFileSync(path.join(paths.cidataDir, "user-data"), "utf8");
+    expect(userData).toContain(pub);
+    expect(userData).toContain("lock_passwd: true");
+    expect(userData).not.toContain("PRIVATE KEY");
+    const disk = fs.statSync(paths.disk).ino;
+    await prepare(load(), testHost({ cwd: dir, home: dir }), quiet); // same key, same seed, same disk
+    expect(fs.readFileSync(`${paths.sshKey}.pub`, "utf8").trim()).toBe(pub);
+    expect(fs.statSync(paths.disk).ino).toBe(disk);
   });
 });

@@ -6,18 +6,28 @@ import fsp from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Loaded } from "../config/load.js";
-import { artifactsFor, baseImageFor, mountsFor, pathsFor } from "../config/spec.js";
+import {
+  artifactsFor,
+  baseImageFor,
+  firmwareFor,
+  hasFixedSizeFlash,
+  mountsFor,
+  pathsFor,
+} from "../config/spec.js";
 import type { Config } from "../config/variables.js";
 import { renderGuestEnv } from "../cloudinit/guest-env.js";
 import { ensureSeedIso } from "../cloudinit/iso.js";
-import { renderCloudInit } from "../cloudinit/render.js";
+import { criTlsSeedFiles, renderCloudInit, seedDigest } from "../cloudinit/render.js";
 import { sha512Crypt } from "../cloudinit/sha512crypt.js";
 import { loadTemplates } from "../cloudinit/templates.js";
 import { ConfigError } from "../errors.js";
+import { ensurePflashCopies } from "../images/firmware.js";
 import { ensureOverlay } from "../images/overlay.js";
 import { ensureArtifacts, ensureBaseImage } from "../images/pull.js";
 import type { Reporter } from "../report.js";
 import type { HostInfo } from "../config/host.js";
+import { ensureCredentials } from "../tls/credentials.js";
+import { ensureVmKeyPair } from "./ssh-key.js";
 
 /** VM_SSH_AUTHORIZED_KEY, else VM_SSH_KEY_FILENAME, else ~/.ssh/id*.pub when not root (seed). */
 export function resolveSshKey(c: Config, host: HostInfo): string {
@@ -44,8 +54,10 @@ export function resolveSshKey(c: Config, host: HostInfo): string {
   }
 }
 
-export function passwordHash(c: Config): string {
-  return c.VM_PASSWORD_ENCRYPTED || sha512Crypt(c.VM_PASSWORD, c.VM_SALT);
+/** The password's crypt hash; undefined when none is configured (password login locked). */
+export function passwordHash(c: Config): string | undefined {
+  if (c.VM_PASSWORD_ENCRYPTED) return c.VM_PASSWORD_ENCRYPTED;
+  return c.VM_PASSWORD ? sha512Crypt(c.VM_PASSWORD, c.VM_SALT) : undefined;
 }
 
 /** Bare kernel: whether the artifacts hold a root filesystem (else the initrd is the root). */
@@ -66,8 +78,34 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
   const paths = pathsFor(c);
   await fsp.mkdir(paths.dir, { recursive: true, mode: 0o700 });
   for (const m of mountsFor(c)) await fsp.mkdir(m.hostPath, { recursive: true });
-  const sshKey = resolveSshKey(c, host);
   const notes: string[] = [];
+  let sshKey = resolveSshKey(c, host);
+  if (!sshKey) {
+    sshKey = await ensureVmKeyPair(paths);
+    notes.push(`no ssh key configured: authorized the VM's own key pair ${paths.sshKey}`);
+  }
+  const creds = await ensureCredentials(paths, {
+    onWait: () => report.info("waiting for another hydra-launcher issuing this VM's certificates"),
+  });
+  for (const role of creds.issued) {
+    report.info(`CRI mTLS: issued the ${role} certificate (${creds.reasons[role] ?? ""})`);
+  }
+  const guestTls = {
+    ca: await fsp.readFile(creds.paths.ca, "utf8"),
+    cert: await fsp.readFile(creds.paths.server, "utf8"),
+    key: await fsp.readFile(creds.paths.serverKey, "utf8"),
+  };
+  const firmware = firmwareFor(c);
+  if (firmware && hasFixedSizeFlash(c.KVM_MACHINE_TYPE)) {
+    const r = await ensurePflashCopies(
+      {
+        code: { source: c.KVM_BIOS, copy: firmware.code },
+        vars: { source: c.KVM_BIOS_VAR, copy: firmware.vars ?? paths.firmwareVars },
+      },
+      paths.firmwareDir,
+    );
+    notes.push(`firmware: 64 MiB pflash copies, variables ${r.varsCreated ? "created" : "kept"}`);
+  }
 
   if (!c.RUN_BARE_KERNEL) {
     const base = await ensureBaseImage(c, baseImageFor(c), report);
@@ -77,20 +115,23 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
         hostname: c.VM_HOSTNAME,
         username: c.VM_USERNAME,
         passwordHash: passwordHash(c),
-        sshKeys: sshKey ? [sshKey] : [],
+        sshKeys: [sshKey],
         kernelPackage: c.KERNEL_VERSION,
         installContainerd: !c.DISABLE_CONTAINERD_CSI_PROXY,
         mounts: mountsFor(c),
       },
       loadTemplates(),
     );
-    const seed = await ensureSeedIso(files, paths);
+    // The TLS files ride on the seed volume but not in the disk's key: a renewed certificate
+    // reaches the guest at its next boot, it is no reason for a fresh disk (or cloud-init instance).
+    const tlsFiles = c.DISABLE_CONTAINERD_CSI_PROXY ? [] : criTlsSeedFiles(guestTls);
+    const seed = await ensureSeedIso([...files, ...tlsFiles], paths);
     notes.push(seed.rebuilt ? "cloud-init seed built" : "cloud-init seed unchanged");
     const disk = await ensureOverlay({
       base: base.path,
       overlay: paths.disk,
       keyFile: paths.diskKey,
-      key: digest(base.path, seed.digest),
+      key: digest(base.path, seedDigest(files)),
       sizeMiB: c.DEFAULT_KVM_DISK_SIZE,
       alwaysReuse: c.ALWAYS_REUSE_DISK_IMAGE,
     });
@@ -111,8 +152,12 @@ export async function prepare(loaded: Loaded, host: HostInfo, report: Reporter):
     username: c.VM_USERNAME,
     sshKey,
     mounts: mountsFor(c),
+    criTls: guestTls,
   });
-  await fsp.writeFile(paths.guestEnv, env, { mode: 0o600 });
+  // 0600 before the key is in it (writeFile's mode applies only to a new file).
+  await fsp.writeFile(paths.guestEnv, "", { mode: 0o600 });
+  await fsp.chmod(paths.guestEnv, 0o600);
+  await fsp.writeFile(paths.guestEnv, env);
   if (hasRootfs(c)) {
     const disk = await ensureOverlay({
       base: art.rootfs,

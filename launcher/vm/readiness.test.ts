@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { BootError, NotReadyError } from "../errors.js";
 import { assetPath } from "../paths.js";
 import { QmpClient } from "../qemu/qmp.js";
-import { tempDir } from "../test-support/tmp.js";
+import { tempDir } from "../../test/launcher-support/tmp.js";
 import { waitUntilReady } from "./readiness.js";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -101,6 +101,21 @@ describe("waitUntilReady", () => {
       timeoutMs: 800,
     }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/step 'ssh'.*not an ssh banner/);
+  });
+
+  it("polls the boot progress before every check; its error ends the wait at once", async () => {
+    let polls = 0;
+    const err = await waitUntilReady({
+      ...base,
+      ports: { ssh: await sshServer(), cri: await criServer(false), stream: null },
+      timeoutMs: 60_000,
+      onPoll: async () => {
+        if (++polls === 3) throw new NotReadyError("the guest's cloud-init finished 180 s ago with errors");
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotReadyError);
+    expect((err as Error).message).toMatch(/cloud-init finished 180 s ago/);
+    expect(polls).toBe(3);
   });
 
   it("fails fast when QEMU exits", async () => {

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Ports } from "../config/spec.js";
 import { BootError, NotReadyError } from "../errors.js";
 import { READINESS } from "../tunables.js";
-import { criReady } from "./cri.js";
+import { criProbe, criReady, type CriTls, type CriTransport } from "./cri.js";
 import { connectAddress, sshBanner } from "./health.js";
 
 export type Step = "qemu" | "ssh" | "cri";
@@ -19,14 +19,20 @@ export interface ReadinessInput {
   /** Last serial log lines, for error messages. */
   serialTail: () => Promise<string[]>;
   onStep?: (step: Step, detail: string) => void;
-  /** Called on every poll (the boot progress read from the serial log). */
+  /** A step passed (skipped steps do not count). */
+  onStepReady?: (step: Step) => void;
+  /** Aborts the wait (the boot watchdog, a stop request); the wait throws the signal's reason. */
+  signal?: AbortSignal;
+  /** The launcher's client credentials: CRI is asked over mutual TLS (plain text only to diagnose). */
+  criTls?: CriTls;
+  /** Called on every poll (the boot progress read from the serial log); may throw to give up. */
   onPoll?: () => Promise<void>;
 }
 
 export interface Ready {
   elapsedMs: number;
   sshBanner?: string;
-  cri?: { runtimeName: string; runtimeVersion: string };
+  cri?: { runtimeName: string; runtimeVersion: string; transport?: CriTransport };
 }
 
 export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
@@ -45,7 +51,10 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
       step: "cri",
       port: input.ports.cri,
       check: async (port) => {
-        ready.cri = await criReady(`${host}:${port}`, READINESS.attemptTimeoutMs);
+        const target = `${host}:${port}`;
+        ready.cri = input.criTls
+          ? await criProbe(target, READINESS.attemptTimeoutMs, input.criTls)
+          : await criReady(target, READINESS.attemptTimeoutMs);
       },
     },
   ];
@@ -54,18 +63,25 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
       input.onStep?.(step, "skipped (no host port forwarded)");
       continue;
     }
-    let lastError: string;
+    let lastError = "";
     for (;;) {
+      input.signal?.throwIfAborted();
       await input.onPoll?.();
       if (!input.alive()) {
         throw new BootError(`QEMU exited while waiting for ${step}${withTail(await input.serialTail())}`);
       }
-      try {
-        await check(port);
+      const ok = await check(port).then(
+        () => true,
+        (err: unknown) => {
+          lastError = (err as Error).message;
+          return false;
+        },
+      );
+      input.signal?.throwIfAborted();
+      if (ok) {
         input.onStep?.(step, `ready after ${((Date.now() - start) / 1000).toFixed(1)} s`);
+        input.onStepReady?.(step);
         break;
-      } catch (err) {
-        lastError = (err as Error).message;
       }
       if (Date.now() - start > input.timeoutMs) {
         throw new NotReadyError(
@@ -73,7 +89,9 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
             `(${host}:${port}) still failing: ${lastError}${withTail(await input.serialTail())}`,
         );
       }
-      await sleep(READINESS.pollMs);
+      await sleep(READINESS.pollMs, undefined, input.signal ? { signal: input.signal } : {}).catch(() => {
+        input.signal?.throwIfAborted();
+      });
     }
   }
   ready.elapsedMs = Date.now() - start;

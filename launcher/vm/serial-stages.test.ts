@@ -217,13 +217,14 @@ describe("giving up once cloud-init finished with a blocking problem", () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "boot-progress-"));
     const log = path.join(dir, "serial.log");
     let t = 0;
-    const watch = (file: string) =>
+    const watch = (file: string, vmKeepsRunning = true) =>
       followBootProgress({
         serialLog: file,
         startedAt: 0,
         info: () => undefined,
         warn: () => undefined,
         hint: "KERNEL_VERSION=linux-image-6.12.12+bpo-amd64",
+        vmKeepsRunning,
         now: () => t,
       });
     const finished =
@@ -242,6 +243,15 @@ describe("giving up once cloud-init finished with a blocking problem", () => {
         "  - apt: Unable to locate package linux-image-6.12.12+bpo-amd64",
       );
       expect((err as Error).message).toContain("KERNEL_VERSION=linux-image-6.12.12+bpo-amd64");
+      expect((err as Error).message).toMatch(/The VM keeps running: 'hydra-launcher logs'/);
+      // a foreground up powers the VM down after giving up: no such promise then
+      t = 0;
+      const foreground = watch(log, false);
+      await foreground.poll();
+      t += 181_000;
+      const fgErr = await foreground.poll().catch((e: unknown) => e);
+      expect(fgErr).toBeInstanceOf(NotReadyError);
+      expect((fgErr as Error).message).not.toMatch(/keeps running/);
 
       const healthy = path.join(dir, "healthy.log");
       await fs.writeFile(healthy, `${FIRST_BOOT.join("\n")}\n${finished}`);

@@ -2,6 +2,7 @@
 // VM's key changes with every fresh disk).
 import { execa } from "execa";
 import fs from "node:fs";
+import { pathsFor } from "../config/spec.js";
 import type { Config } from "../config/variables.js";
 import { NotRunningError } from "../errors.js";
 import { isEnoent, missingTool } from "../tools.js";
@@ -22,7 +23,10 @@ export function sshArgs(c: Config, extra: readonly string[]): string[] {
     "LogLevel=ERROR",
   ];
   const privateKey = c.VM_SSH_KEY_FILENAME.replace(/\.pub$/, "");
+  const own = pathsFor(c).sshKey;
   if (c.VM_SSH_KEY_FILENAME && fs.existsSync(privateKey)) args.push("-i", privateKey);
+  // The key pair `up` made when none was configured: only it (an agent's keys could use up MaxAuthTries).
+  else if (!c.VM_SSH_AUTHORIZED_KEY && fs.existsSync(own)) args.push("-i", own, "-o", "IdentitiesOnly=yes");
   args.push(`${c.VM_USERNAME}@${connectAddress(c.DEFAULT_KVM_HOST_BIND_ADDRESS)}`, ...extra);
   return args;
 }

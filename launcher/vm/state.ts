@@ -3,14 +3,18 @@
 import fs from "node:fs";
 import fsp from "node:fs/promises";
 import type { Ports } from "../config/spec.js";
-import { pidAlive } from "../images/lock.js";
 import type { StatePaths } from "../paths.js";
+import type { ChoiceSource } from "../accel/decide.js";
 import type { Accel } from "../qemu/spec.js";
 
 export interface VmState {
   pid: number;
   accel: Accel;
   accelReason: string;
+  /** forced (KVM_ACCEL), remembered (for this host), probe, or fallback (after a hung boot). */
+  accelSource: ChoiceSource;
+  /** When a boot under KVM/HVF hung and this one is the TCG retry. */
+  fallback?: { from: Accel; why: string; lostMs: number } | undefined;
   mode: "cloud-image" | "bare-kernel";
   daemonized: boolean;
   bindAddress: string;
@@ -24,6 +28,16 @@ export async function readPid(paths: StatePaths): Promise<number | undefined> {
   const text = await fsp.readFile(paths.pidfile, "utf8").catch(() => "");
   const pid = Number(text.trim());
   return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Whether a process with this pid exists (in our pid namespace). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** A live process that is QEMU (Linux: checked in /proc, so a recycled pid is not mistaken). */

@@ -4,13 +4,14 @@ import {
   DEFAULT_BACKEND_TIMEOUT_MS,
   DEFAULT_CHECK_INTERVAL_MS,
   DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_IMAGE_GC,
   DEFAULT_SOCKET_MODE,
   DEFAULT_SOCKET_PATH,
   DEFAULT_STALENESS_MS,
   MAX_MESSAGE_BYTES,
 } from "../constants.js";
 import type { RawConfig } from "./schema.js";
-import type { BackendConfig, ShimConfig } from "./types.js";
+import type { BackendConfig, ImageGcConfig, ShimConfig } from "./types.js";
 
 export const CRISMUX_TLS_WARNING =
   "the top-level tls block (crismux) is ignored: set per-backend TLS under backends.<name>.tls";
@@ -42,8 +43,24 @@ export function withDefaults(raw: RawConfig): ShimConfig {
         : {}),
     };
   });
+  const imageGc: Record<string, ImageGcConfig> = {};
+  for (const name of names) {
+    if (name === DEFAULT_BACKEND) continue; // the node's images are the kubelet's to collect
+    const g = raw.backends?.[name]?.image_gc;
+    imageGc[name] = {
+      enabled: g?.enabled ?? true,
+      highPercent: g?.high_percent ?? DEFAULT_IMAGE_GC.highPercent,
+      lowPercent: g?.low_percent ?? Math.min(DEFAULT_IMAGE_GC.lowPercent, g?.high_percent ?? Infinity),
+      minAgeMs: g?.min_age ?? DEFAULT_IMAGE_GC.minAgeMs,
+      intervalMs: g?.interval ?? DEFAULT_IMAGE_GC.intervalMs,
+      capacityBytes: g?.capacity ?? DEFAULT_IMAGE_GC.capacityBytes,
+      pinned: g?.pinned ?? [],
+      ...(g?.sandbox_image ? { sandboxImage: g.sandbox_image } : {}),
+    };
+  }
   return {
     backends,
+    imageGc,
     logLevel: raw.loglevel ?? "info",
     checkIntervalMs: raw.checkinterval ?? DEFAULT_CHECK_INTERVAL_MS,
     socket: {

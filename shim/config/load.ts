@@ -42,6 +42,13 @@ function crossFieldIssues(doc: unknown): ConfigIssue[] {
       });
       continue;
     }
+    if (name === DEFAULT_BACKEND && isRecord(opts) && opts.image_gc !== undefined) {
+      issues.push({
+        path: `backends.${name}.image_gc`,
+        message:
+          "the node's images are collected by the kubelet's own image GC (--image-gc-high-threshold); image_gc is for the other backends",
+      });
+    }
     const tls = isRecord(opts) ? opts.tls : undefined;
     if (!isRecord(tls)) continue;
     const endpoint = typeof text === "string" ? parseEndpoint(text) : undefined;

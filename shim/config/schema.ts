@@ -2,8 +2,10 @@
 // Values are validated and normalised here (durations to ms, endpoints parsed) so every problem is
 // reported with its field path by one safeParse.
 import { z } from "zod";
+import { DEFAULT_IMAGE_GC } from "../constants.js";
 import { parseDuration } from "./duration.js";
 import { parseEndpoint, type Endpoint } from "./endpoint.js";
+import { parseByteSize } from "./size.js";
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx): number => {
   const ms = parseDuration(v);
@@ -100,12 +102,49 @@ const backendTls = z.strictObject({
   server_name: z.string().min(1).optional(),
 });
 
+const byteSize = z.union([z.number(), z.string()]).transform((v, ctx): number => {
+  const bytes = parseByteSize(v);
+  if (typeof bytes === "string") {
+    ctx.addIssue({ code: "custom", message: bytes });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const percent = z
+  .number()
+  .gt(0, "a percentage above 0 (fractions allowed, e.g. 0.5)")
+  .max(100, "a percentage of at most 100");
+
+/** The shim's own image GC for a backend the kubelet's GC cannot see (docs/images.md). */
+const imageGc = z
+  .strictObject({
+    enabled: z.boolean().optional(),
+    high_percent: percent.optional(),
+    low_percent: percent.optional(),
+    min_age: duration.optional(),
+    interval: duration
+      .refine((ms) => ms >= 1000, { message: "at least 1s: each pass lists the backend's images" })
+      .optional(),
+    /** The size of the backend's image filesystem (CRI's ImageFsInfo reports only what is used). */
+    capacity: byteSize.optional(),
+    /** Images never removed, by name or ID, besides those the backend marks pinned. */
+    pinned: z.array(z.string().min(1)).optional(),
+    /** The backend's sandbox (pause) image; default: what the backend reports in its Status. */
+    sandbox_image: z.string().min(1).optional(),
+  })
+  .refine((g) => (g.low_percent ?? 0) <= (g.high_percent ?? DEFAULT_IMAGE_GC.highPercent), {
+    message: "low_percent must not be above high_percent (GC runs above high_percent, down to low_percent)",
+    path: ["low_percent"],
+  });
+
 const backendOptions = z.strictObject({
   timeout: duration.optional(),
   stream_address: httpBase.optional(),
   /** The runtime_handler this backend's runtime knows; requests routed here by handler carry it. */
   runtime_handler: z.string().optional(),
   tls: backendTls.optional(),
+  image_gc: imageGc.optional(),
 });
 
 export const configSchema = z.strictObject({

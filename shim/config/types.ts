@@ -26,6 +26,24 @@ export interface BackendConfig {
   tls?: BackendTlsConfig;
 }
 
+/** The shim's image GC for one non-default backend (docs/images.md). */
+export interface ImageGcConfig {
+  enabled: boolean;
+  /** Image filesystem usage (used / capacity) at or above which images are removed... */
+  highPercent: number;
+  /** ...until usage is at or below this. */
+  lowPercent: number;
+  /** An image used (pulled, or a container created from it) more recently than this is kept. */
+  minAgeMs: number;
+  intervalMs: number;
+  /** The image filesystem's size: CRI's ImageFsInfo reports used bytes only. */
+  capacityBytes: number;
+  /** Never removed (names or IDs), besides the sandbox image and images the backend pins. */
+  pinned: string[];
+  /** Overrides the sandbox image the backend reports. */
+  sandboxImage?: string;
+}
+
 export interface ShimConfig {
   /** The default backend first, then the others in file order. */
   backends: BackendConfig[];
@@ -39,6 +57,11 @@ export interface ShimConfig {
   stateDir?: string;
   drainTimeoutMs: number;
   maxMergedBytes: number;
+  /**
+   * Image GC per non-default backend, by backend name. Kept apart from BackendConfig so that
+   * changing it on SIGHUP does not replace the backend's channels.
+   */
+  imageGc: Record<string, ImageGcConfig>;
   /** Things accepted but ignored (crismux's tls block); logged at start. */
   warnings: string[];
 }

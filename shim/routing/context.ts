@@ -7,6 +7,7 @@ import type { HealthMonitor } from "../backends/health.js";
 import type { BackendSet } from "../backends/set.js";
 import type { ShimConfig } from "../config/types.js";
 import type { OwnershipIndex } from "../index/ownership.js";
+import type { ImageLastUse } from "../images/last-use.js";
 import type { Logger } from "../log.js";
 import type { ShimMetrics } from "../metrics.js";
 import type { ImageCredentials } from "./image-credentials.js";
@@ -27,6 +28,8 @@ export interface ShimServices {
   health: HealthMonitor;
   lastKnownGood: LastKnownGood;
   credentials: ImageCredentials;
+  /** Image last use per non-default backend, for the image GC's least-recently-used order. */
+  imageUse: ImageLastUse;
   config(): ShimConfig;
   log: Logger;
   metrics: ShimMetrics;

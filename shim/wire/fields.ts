@@ -27,6 +27,7 @@ export const CREATE_CONTAINER = {
   imageSpec: [2, 2] as Path, // config.image
   imageHandler: [2, 2, 19] as Path, // config.image.runtime_handler
   sandboxConfig: [3] as Path,
+  podUid: [3, 1, 2] as Path, // sandbox_config.metadata.uid
   responseContainerId: [1] as Path,
 };
 

@@ -1,11 +1,14 @@
 // The seed's main path booted for real: `hydra-launcher up -d` with its default cloud-image mode
 // on the stand-in for Debian's genericcloud image (test/cloud-image/build.ts), under TCG. The
 // launcher downloads it from a file:// DEFAULT_SOURCE_IMAGE, verifies it against SHA512SUMS,
-// makes the overlay and the cloud-init seed; cloud-init installs containerd & co. and the kernel
-// from the Debian mirror through QEMU's user network, reboots into that kernel, and `up` returns
-// once ssh and CRI answer. Then a nelly pod through hydra-shim (with a host containerd as the
-// default runtime), its log line read on the host through the 9p share, and `down`.
+// makes the VM's CRI credentials, the overlay and the cloud-init seed; cloud-init installs
+// containerd & co. and the kernel from the Debian mirror through QEMU's user network, reboots into
+// that kernel, and `up` returns once ssh and CRI (over mutual TLS) answer. Then the CRI port is
+// checked to answer only the launcher's client certificate, a nelly pod runs through hydra-shim
+// (with that certificate, and a host containerd as the default runtime), its log line is read on
+// the host through the 9p share, and `down`.
 // Minutes under TCG: `npm run test:cloud-image`, not part of `npm test`.
+import * as grpc from "@grpc/grpc-js";
 import { execa } from "execa";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -14,10 +17,14 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startShim, type ShimProcess } from "../../demo/shim.js";
-import { statePaths } from "../../launcher/paths.js";
+import { CRI_TLS_SEED } from "../../launcher/cloudinit/render.js";
+import { statePaths, type StatePaths } from "../../launcher/paths.js";
+import { GUEST_PORTS } from "../../launcher/tunables.js";
+import { shimTlsSettings } from "../../launcher/tls/describe.js";
+import { criTlsFor } from "../../launcher/vm/cri.js";
 import { ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
 import { startContainerd, type ContainerdInstance } from "../harness/containerd.js";
-import { criClient, type CallFn, type CriClient } from "../harness/cri-client.js";
+import { criClient, type CallFn, type CriClient, type CriClientTls } from "../harness/cri-client.js";
 import { busyboxContainerConfig, kubeletPodLogDir, podSandboxConfig } from "../harness/cri-objects.js";
 import { processAlive } from "../harness/host-cleanup.js";
 import { freePort } from "../harness/ports.js";
@@ -56,6 +63,8 @@ interface Ctx {
   sshKey: string;
   ports: { ssh: number; cri: number; stream: number };
   nodeRoot: string;
+  /** The VM's state dir: the launcher's default, DEFAULT_DIR_IMAGE/vm (serial log, pidfile, tls/). */
+  vm: StatePaths;
   upLines: TimedLine[];
   host?: ContainerdInstance;
   shim?: ShimProcess;
@@ -105,6 +114,20 @@ async function guest(command: string, input?: string): Promise<string> {
   return String(r.stdout);
 }
 
+/** Version on the VM's forwarded CRI port with these credentials: "containerd" or the gRPC error. */
+async function criVersion(tls?: CriClientTls): Promise<string> {
+  const c = criClient(`127.0.0.1:${ctx.ports.cri}`, tls);
+  try {
+    const v = await (c.runtime.Version as CallFn)({ version: "v1" }, { deadlineMs: 30_000 });
+    return String(v.runtime_name);
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return `${grpc.status[e.code]}: ${e.details}`;
+  } finally {
+    c.close();
+  }
+}
+
 /** An image tarball into the guest's containerd (k8s.io namespace), streamed over ssh. */
 async function importImage(tarball: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
@@ -147,16 +170,18 @@ beforeAll(async () => {
   await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "hydra-cloud-image-test", "-f", sshKey]);
   const ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
   const nodeRoot = path.join(work, "node");
+  const imageDir = path.join(work, "image");
   ctx = {
     work,
     image,
     sshKey,
     ports,
     nodeRoot,
+    vm: statePaths(path.join(imageDir, "vm")),
     upLines: [],
     // the seed's variables: defaults, except where this machine differs from a user's
     env: {
-      DEFAULT_DIR_IMAGE: path.join(work, "image"),
+      DEFAULT_DIR_IMAGE: imageDir,
       DEFAULT_SOURCE_IMAGE: image.url,
       KVM_ACCEL: "tcg", // Linux hangs under this host's nested KVM
       KERNEL_VERSION: KERNEL_PACKAGE,
@@ -178,8 +203,7 @@ afterAll(async () => {
   await ctx.host?.stop();
   const down = await launcher(["down"]);
   console.log(`down: exit ${down.exitCode} ${String(down.stderr).trim()}`);
-  const pidfile = statePaths(path.join(ctx.env.DEFAULT_DIR_IMAGE!, "vm")).pidfile;
-  const pid = Number((await fs.readFile(pidfile, "utf8").catch(() => "")).trim());
+  const pid = Number((await fs.readFile(ctx.vm.pidfile, "utf8").catch(() => "")).trim());
   if (pid > 0 && processAlive(pid)) process.kill(pid, "SIGKILL");
   if (!process.env.HYDRA_KEEP_CLOUD_IMAGE_RUN) await fs.rm(ctx.work, { recursive: true, force: true });
 });
@@ -193,31 +217,53 @@ describe("the cloud image through hydra-launcher's default path (TCG)", () => {
       console.log(`[+${(atMs / 1000).toFixed(0).padStart(4)} s] ${line}`);
     });
     console.log(`\nphases of up (seconds since it started):\n${phaseTable(ctx.upLines)}\n`);
-    const serial = await fs.readFile(
-      statePaths(path.join(ctx.env.DEFAULT_DIR_IMAGE!, "vm")).serialLog,
-      "utf8",
-    );
+    const serial = await fs.readFile(ctx.vm.serialLog, "utf8");
     console.log(`${packageTable(serial)}\n`);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const text = ctx.upLines.map((l) => l.line).join("\n");
     expect(text).toMatch(/verified \S+ \(sha512, file:\/\//);
     expect(text).toMatch(/guest: boot 1, cloud-init modules:final/);
     expect(text).toMatch(/cri: ready after/);
+    expect(text).toMatch(/cri: answered over mutual TLS/);
   });
 
-  it("runs what the seed asked for: the kernel package booted, 9p shares mounted, containerd with nelly", async () => {
+  it("runs what the seed asked for: the kernel package booted, 9p shares mounted, containerd with nelly and CRI TLS", async () => {
     const ask = async (command: string) => (await guest(command)).trim();
     const kernel = await ask("uname -r");
     const status = await ask("cloud-init status --long");
     const mounts = await ask("grep ' 9p ' /proc/mounts | cut -d' ' -f2");
-    const units = await ask("systemctl is-active containerd hydra-cri-proxy");
-    const runtime = await ask("sudo containerd config dump | grep -E 'default_runtime_name|sandbox_image'");
-    console.log(`guest: kernel ${kernel}\n${status}\n9p: ${mounts.split("\n").join(" ")}\n${runtime}`);
+    const containerd = await ask("systemctl is-active containerd");
+    const config = await ask(
+      "sudo containerd config dump | grep -E 'default_runtime_name|sandbox_image|tcp_address|tcp_tls_'",
+    );
+    // hydra-cri-tls (containerd's ExecStartPre) copied them from the seed volume's hydra-tls/
+    // (the glob expanded by root: the directory is 0700)
+    const tlsDir = CRI_TLS_SEED.guestDir;
+    const tlsFiles = await ask(`sudo sh -c "stat -c '%a %n' ${tlsDir}/*"`);
+    console.log(
+      `guest: kernel ${kernel}\n${status}\n9p: ${mounts.split("\n").join(" ")}\n${config}\n${tlsFiles}`,
+    );
     expect(kernel).not.toMatch(/cloud/);
     expect(status).toMatch(/^status: done$/m);
     expect(mounts.split("\n").sort()).toEqual(["/var/lib/kubelet", "/var/log/pods"]);
-    expect(units.split("\n")).toEqual(["active", "active"]);
-    expect(runtime).toMatch(/default_runtime_name = "nelly"/);
+    expect(containerd).toBe("active");
+    expect(config).toMatch(/default_runtime_name = "nelly"/);
+    expect(config).toContain(`tcp_address = "0.0.0.0:${GUEST_PORTS.cri}"`);
+    expect(config).toContain(`tcp_tls_ca = "${tlsDir}/${CRI_TLS_SEED.files.ca}"`);
+    expect(tlsFiles.split("\n").sort()).toEqual(
+      Object.values(CRI_TLS_SEED.files)
+        .map((f) => `600 ${tlsDir}/${f}`)
+        .sort(),
+    );
+  });
+
+  it("answers CRI only with the launcher's client certificate", async () => {
+    const status = await launcher(["status", "--json"]);
+    expect(JSON.parse(String(status.stdout))).toMatchObject({ criReachable: true, criTransport: "mtls" });
+    const mine = criTlsFor(ctx.vm.tls);
+    expect(await criVersion(mine)).toBe("containerd");
+    expect(await criVersion()).toMatch(/^UNAVAILABLE/);
+    expect(await criVersion({ ca: mine.ca, serverName: mine.serverName })).toMatch(/^UNAVAILABLE/);
   });
 
   it("runs a nelly pod through hydra-shim; its log line reaches the host through 9p", async () => {
@@ -240,6 +286,7 @@ describe("the cloud image through hydra-launcher's default path (TCG)", () => {
         host: ctx.host.endpoint,
         vmCriPort: ctx.ports.cri,
         vmStreamPort: ctx.ports.stream,
+        vmTls: shimTlsSettings(ctx.vm.tls),
         socket: path.join(ctx.work, "shim.sock"),
       },
       { configFile: path.join(ctx.work, "shim.yaml"), logFile: path.join(ctx.work, "shim.log") },

@@ -120,7 +120,7 @@ export async function buildCloudImage(opts: BuildOptions = {}): Promise<CloudIma
       if (!opts.force && (await exists(manifestFile))) return;
       await build({ cacheRoot, dir, name, mirror, log });
     },
-    (pid) => log(`waiting for the build of pid ${pid}`),
+    () => log("waiting for another process building this image"),
   );
   const pruned = await pruneKeyDirs(cacheRoot, IMAGE_KEEP, key);
   if (pruned.length > 0) log(`pruned ${pruned.length} older image(s)`);

@@ -6,8 +6,9 @@
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { statePaths } from "../../launcher/paths.js";
+import { diagnose } from "../../demo/diagnose.js";
 import { runPod, expectedStreamOrigin, guestProcessesWith } from "../../demo/scenario.js";
 import { bringUp, createStateDir, stackLayout, type Stack } from "../../demo/stack.js";
 import { createStepper } from "../../demo/steps.js";
@@ -34,6 +35,14 @@ describe("nelly pods run in the VM, default pods on the host, one CRI socket", (
     stack = await bringUp(s, { layout, teardown });
     qemuPid = Number((await fs.readFile(statePaths(stack.vm.stateDir).pidfile, "utf8")).trim());
     log(`VM boot → CRI ready: ${stack.vmReadySeconds ?? "?"} s (hydra-launcher)`);
+  });
+
+  // the shim's log and the guest's are gone with the state dir: print them while they exist
+  let diagnosed = false;
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== "fail" || !stack || diagnosed) return;
+    diagnosed = true;
+    log(await diagnose(stack));
   });
 
   afterAll(async () => {

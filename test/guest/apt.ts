@@ -1,5 +1,7 @@
 // Debian packages for the guest through apt's ordinary clients: records from `apt-cache show`,
 // files from `apt-get download`, trees from `dpkg-deb -x`. Parsing and the closure walk are pure.
+// Every name goes to apt qualified with its architecture (PKG:arm64): on a multi-arch machine an
+// unqualified name may answer for several, and a guest of another architecture needs its own.
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
@@ -65,6 +67,11 @@ export function parseDependsNames(field: string): string[] {
     .filter((name) => name !== "");
 }
 
+/** How apt is asked for one architecture's package; Architecture: all ones have no qualifier. */
+export function qualified(name: string, arch: string): string {
+  return arch === "all" ? name : `${name}:${arch}`;
+}
+
 /** The file name `apt-get download` gives a package (":" of an epoch is escaped). */
 export function debFileName(record: PackageRecord): string {
   return `${record.name}_${record.version.replace(/:/g, "%3a")}_${record.architecture}.deb`;
@@ -109,7 +116,18 @@ export function kernelPackageOf(meta: PackageRecord): string {
   return image;
 }
 
-/** Candidate records of the named packages (`apt-cache show --no-all-versions`); unknown ones are omitted. */
+/**
+ * The records of one architecture (or "all"): with a second architecture configured
+ * (`dpkg --add-architecture`) apt-cache answers a bare name with a candidate for each.
+ */
+export function recordsOf(records: PackageRecord[], arch: string): PackageRecord[] {
+  return records.filter((r) => r.architecture === arch || r.architecture === "all");
+}
+
+/**
+ * Candidate records of the named packages (`apt-cache show --no-all-versions`), of every
+ * architecture apt knows (callers take one with recordsOf); unknown ones are omitted.
+ */
 export const aptShow: ShowFn = async (names) => {
   // apt-cache exits 100 when any name is unknown but still prints the others.
   const result = await execa("apt-cache", ["show", "--no-all-versions", ...names], { reject: false });
@@ -120,19 +138,31 @@ export const aptShow: ShowFn = async (names) => {
   return parseRecords(result.stdout);
 };
 
-/** `apt-cache depends --recurse` lines naming packages (not indented, not <virtual>). */
+/**
+ * `apt-cache depends --recurse` lines naming packages (not indented, not <virtual>), as printed:
+ * "libc6:arm64" for a qualified root's dependencies, bare names for native or arch-all ones.
+ */
 export function parseRecursiveDepends(text: string): string[] {
   const names = text.split("\n").filter((line) => line !== "" && !/^\s/.test(line) && !line.startsWith("<"));
   return [...new Set(names.map((line) => line.trim()))];
 }
 
+/** The build host's own Debian architecture (what runs here without emulation). */
+export async function nativeArch(): Promise<string> {
+  const r = await execa("dpkg", ["--print-architecture"], { reject: false });
+  if (r.failed || !r.stdout.trim())
+    throw new GuestBuildError(`dpkg --print-architecture failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
 /**
- * A ShowFn answering from two apt-cache runs in all: every package reachable from the roots,
- * then their records. Each apt-cache run costs seconds here (no pkgcache.bin), so walking the
- * dependency graph one level per run would cost a minute.
+ * A ShowFn answering from two apt-cache runs in all: every package of architecture `arch` (or
+ * all) reachable from the roots, then their records. Each apt-cache run costs seconds here (no
+ * pkgcache.bin), so walking the dependency graph one level per run would cost a minute.
  */
-export async function prefetchedShow(roots: string[]): Promise<ShowFn> {
-  const depends = await execa("apt-cache", ["depends", "--recurse", ...DEPENDS_ONLY, ...roots], {
+export async function prefetchedShow(roots: string[], arch: string): Promise<ShowFn> {
+  const qualifiedRoots = roots.map((r) => qualified(r, arch));
+  const depends = await execa("apt-cache", ["depends", "--recurse", ...DEPENDS_ONLY, ...qualifiedRoots], {
     reject: false,
   });
   if (depends.failed && !depends.stdout) {
@@ -141,7 +171,7 @@ export async function prefetchedShow(roots: string[]): Promise<ShowFn> {
     });
   }
   const records = await aptShow(parseRecursiveDepends(depends.stdout));
-  const byName = new Map(records.map((r) => [r.name, r]));
+  const byName = new Map(recordsOf(records, arch).map((r) => [r.name, r]));
   return (names) => Promise.resolve(names.flatMap((n) => byName.get(n) ?? []));
 }
 
@@ -162,7 +192,7 @@ export async function downloadDebs(records: PackageRecord[], dir: string): Promi
       "download",
       "-o",
       "APT::Sandbox::User=root",
-      ...missing.map((r) => `${r.name}=${r.version}`),
+      ...missing.map((r) => `${qualified(r.name, r.architecture)}=${r.version}`),
     ];
     const first = await execa("apt-get", args, { cwd: temp, reject: false });
     if (first.failed) {

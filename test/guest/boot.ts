@@ -10,7 +10,10 @@ import {
   renderGuestEnv as renderLauncherGuestEnv,
   shellSingleQuote,
 } from "../../launcher/cloudinit/guest-env.js";
-import { criClient, type CallFn } from "../harness/cri-client.js";
+import { statePaths } from "../../launcher/paths.js";
+import { ensureCredentials } from "../../launcher/tls/credentials.js";
+import { criTlsFor } from "../../launcher/vm/cri.js";
+import { criClient, type CallFn, type CriClientTls } from "../harness/cri-client.js";
 import { freePort } from "../harness/ports.js";
 
 /** Guest side of the contract with hydra-launcher (test/guest/README.md). */
@@ -32,6 +35,8 @@ export interface GuestSettings {
   sshAuthorizedKey: string;
   /** 9p tag → guest path. */
   mounts: { tag: string; guestPath: string; hostPath: string }[];
+  /** The guest's side of the CRI port's mutual TLS (PEM texts); absent: no CRI on TCP. */
+  criTls?: { ca: string; cert: string; key: string };
 }
 
 export interface HostPorts {
@@ -60,6 +65,7 @@ export function renderGuestEnv(s: GuestSettings): string {
     username: s.user,
     sshKey: s.sshAuthorizedKey,
     mounts: s.mounts,
+    criTls: s.criTls,
   });
 }
 
@@ -97,8 +103,9 @@ export interface BootOptions {
 
 export interface BootedGuest {
   ports: HostPorts;
-  /** CRI target for test/harness/cri-client.ts. */
+  /** CRI target for test/harness/cri-client.ts, with the client credentials it requires. */
   criTarget: string;
+  criTls: CriClientTls;
   stateDir: string;
   startedAt: number;
   serial(): Promise<string>;
@@ -124,8 +131,18 @@ export async function bootGuest(opts: BootOptions): Promise<BootedGuest> {
     sshAuthorizedKey: opts.sshAuthorizedKey ?? "",
     mounts: opts.mounts ?? [],
   };
+  // CRI credentials as hydra-launcher makes them (in this state dir): the guest serves CRI on
+  // TCP only over mutual TLS.
+  const creds = await ensureCredentials(statePaths(stateDir));
+  const read = (f: string) => fs.readFile(f, "utf8");
+  settings.criTls = {
+    ca: await read(creds.paths.ca),
+    cert: await read(creds.paths.server),
+    key: await read(creds.paths.serverKey),
+  };
+  const criTls = criTlsFor(creds.paths);
   const envFile = path.join(stateDir, "guest.env");
-  await fs.writeFile(envFile, renderGuestEnv(settings));
+  await fs.writeFile(envFile, renderGuestEnv(settings), { mode: 0o600 });
   for (let attempt = 1; ; attempt++) {
     const ports = { cri: await freePort(), ssh: await freePort(), stream: await freePort() };
     const args = guestQemuArgs({
@@ -138,7 +155,7 @@ export async function bootGuest(opts: BootOptions): Promise<BootedGuest> {
       cpus: opts.cpus ?? 2,
       cmdline: opts.cmdline ?? "console=ttyS0 panic=-1",
     });
-    const guest = await start(args, ports, stateDir);
+    const guest = await start(args, ports, stateDir, criTls);
     // A port taken between freePort() and QEMU's bind makes QEMU exit at once: try new ports.
     const early = await Promise.race([guest.exited, sleep(1_000).then(() => undefined)]);
     if (early === undefined) return guest.handle;
@@ -154,6 +171,7 @@ async function start(
   args: string[],
   ports: HostPorts,
   stateDir: string,
+  criTls: CriClientTls,
 ): Promise<{ handle: BootedGuest; exited: Promise<string> }> {
   const serialFile = path.join(stateDir, "serial.log");
   const serialOut = createWriteStream(serialFile);
@@ -178,11 +196,12 @@ async function start(
   const handle: BootedGuest = {
     ports,
     criTarget,
+    criTls,
     stateDir,
     startedAt,
     serial,
     async waitForCri(timeoutMs) {
-      const client = criClient(criTarget);
+      const client = criClient(criTarget, criTls);
       const version = client.runtime.Version as CallFn;
       try {
         const deadline = performance.now() + timeoutMs;

@@ -1,21 +1,27 @@
-// Builds the Hydra test guest from Debian packages: an uncompressed vmlinux plus an uncompressed
-// initramfs holding busybox, containerd, runc, socat, dropbear, CNI plugins, their libraries and
-// kernel modules, and the test images. Cached under <repo>/.cache/guest/<key>/, where the key
-// covers every package version, this builder's own files and the image tarballs.
+// Builds the Hydra test guest from Debian packages, for amd64 (default) or arm64: the kernel
+// (x86: an uncompressed vmlinux; arm64: its Image) plus an uncompressed initramfs holding busybox,
+// containerd, runc, socat, dropbear, CNI plugins, their libraries and kernel modules, and the test
+// images. Cached under <repo>/.cache/guest/<key>/, where the key covers every package version
+// (and so the architecture), this builder's own files and the image tarballs.
 //
-//   npx tsx test/guest/build.ts [--force] [--quiet]     prints the guest dir on stdout
+//   npx tsx test/guest/build.ts [--arch amd64|arm64] [--force] [--quiet]   prints the guest dir
 import { promises as fs } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { pathToFileURL } from "node:url";
 import { ensureTestImages, type TestImages } from "../fixtures/oci-images.js";
 import {
   aptListsFingerprint,
+  aptShow,
   prefetchedShow,
   debFileName,
   downloadDebs,
+  extractDeb,
   kernelPackageOf,
   libraryClosure,
+  nativeArch,
+  qualified,
   type PackageRecord,
 } from "./apt.js";
 import { cacheKey, exists, fileDigest, publishDir, pruneKeyDirs, treeDigest, withLock } from "./cache.js";
@@ -24,37 +30,56 @@ import { GuestBuildError } from "./errors.js";
 import { mergeOciArchives } from "./oci-merge.js";
 import { planInitramfs, type HostFile } from "./initramfs.js";
 import {
+  BUSYBOX_BINARY,
   CACHE_LAYOUT,
   CACHE_ROOT,
+  DEFAULT_GUEST_ARCH,
+  GUEST_ARCHES,
   GUEST_FILES,
   GUEST_IMAGE_ARCHIVE,
   GUEST_KEEP,
   GUEST_SOURCE_DIR,
-  KERNEL_META_PACKAGE,
+  guestLibraryDir,
+  isGuestArch,
   LIBRARY_SECTION,
   NOT_GUEST_INPUTS,
   ROOTFS_TEMPLATE_DIR,
   USERLAND,
+  type GuestArch,
+  type GuestArchSpec,
 } from "./spec.js";
 import { stageKernel, type KernelArtifacts } from "./stage-kernel.js";
-import { extractAll, stageUserland, type Userland } from "./stage-userland.js";
+import { busyboxApplets, extractAll, stageUserland, type Userland } from "./stage-userland.js";
 import { seconds, silentLog, stderrLog, step, type LogFn } from "./steps.js";
 import { listFiles } from "./cache.js";
 
+const BUSYBOX_PACKAGE = "busybox-static";
+
 export interface BuildOptions {
+  /** Debian's name of the guest architecture; default amd64. */
+  arch?: GuestArch;
   /** Defaults to <repo>/.cache/guest. */
   cacheRoot?: string;
   /** Rebuild the guest even when cached (downloads and the kernel stage stay cached). */
   force?: boolean;
-  /** The OCI tarballs imported at boot; default: test/fixtures/oci-images.ts's ensureTestImages(). */
+  /**
+   * The OCI tarballs imported at boot; default: test/fixtures/oci-images.ts's ensureTestImages(),
+   * built for the guest's architecture from its own busybox-static.
+   */
   images?: TestImages;
   log?: LogFn;
 }
 
 export interface TestGuest {
+  arch: GuestArch;
+  /** QEMU's name of the architecture (qemu-system-<qemuArch>, hydra-launcher's KVM_ARCH). */
+  qemuArch: string;
   dir: string;
+  /** vmlinux (amd64) or Image (arm64). */
   kernel: string;
   initrd: string;
+  /** The console= the kernel command line needs (ttyS0, ttyAMA0). */
+  console: string;
   key: string;
   /** True when the guest came from the cache untouched. */
   cached: boolean;
@@ -62,9 +87,12 @@ export interface TestGuest {
 }
 
 interface Inputs {
+  arch: GuestArchSpec;
   packages: PackageRecord[];
   kernel: PackageRecord;
   images: TestImages;
+  /** busybox's applets when the guest's busybox cannot run here (another architecture). */
+  applets?: string[];
   key: string;
 }
 
@@ -72,19 +100,23 @@ export async function buildTestGuest(opts: BuildOptions = {}): Promise<TestGuest
   const started = performance.now();
   const log = opts.log ?? stderrLog;
   const cacheRoot = opts.cacheRoot ?? CACHE_ROOT;
+  const arch = GUEST_ARCHES[opts.arch ?? DEFAULT_GUEST_ARCH];
   const inputs = await step(
     log,
-    "resolve inputs (apt-cache, images, sources)",
-    () => resolveInputs(opts, cacheRoot),
+    `resolve inputs for ${arch.deb} (apt-cache, images, sources)`,
+    () => resolveInputs(opts, arch, cacheRoot, log),
     (i) => {
       return `${i.packages.length} packages + ${i.kernel.name} ${i.kernel.version}, key ${i.key}`;
     },
   );
   const dir = path.join(cacheRoot, inputs.key);
   const result = (cached: boolean): TestGuest => ({
+    arch: arch.deb,
+    qemuArch: arch.qemu,
     dir,
-    kernel: path.join(dir, GUEST_FILES.kernel),
+    kernel: path.join(dir, arch.kernelFile),
     initrd: path.join(dir, GUEST_FILES.initrd),
+    console: arch.console,
     key: inputs.key,
     cached,
     durationMs: performance.now() - started,
@@ -104,7 +136,7 @@ export async function buildTestGuest(opts: BuildOptions = {}): Promise<TestGuest
       if (!opts.force && (await isBuilt())) return;
       await build(inputs, cacheRoot, dir, log);
     },
-    (pid) => log(`waiting for the build of pid ${pid}`),
+    () => log("waiting for another process building this guest"),
   );
   const pruned = await pruneKeyDirs(cacheRoot, GUEST_KEEP, inputs.key);
   if (pruned.length > 0) log(`pruned ${pruned.length} older guest(s)`);
@@ -115,38 +147,111 @@ export async function buildTestGuest(opts: BuildOptions = {}): Promise<TestGuest
 interface Resolution {
   packages: PackageRecord[];
   kernel: PackageRecord;
+  /**
+   * For a guest of another architecture than the build host's: this host's busybox-static of the
+   * same version, run to list the applets (the guest's own cannot run here).
+   */
+  appletBusybox?: PackageRecord;
 }
 
-async function resolvePackages(): Promise<Resolution> {
-  const show = await prefetchedShow([...Object.keys(USERLAND), KERNEL_META_PACKAGE]);
+async function resolvePackages(arch: GuestArchSpec, native: string): Promise<Resolution> {
+  const show = await prefetchedShow([...Object.keys(USERLAND), arch.kernelMetaPackage], arch.deb);
   const packages = await libraryClosure(Object.keys(USERLAND), LIBRARY_SECTION, show);
-  const [meta] = await show([KERNEL_META_PACKAGE]);
-  if (!meta) throw new GuestBuildError(`apt knows no ${KERNEL_META_PACKAGE}: run apt-get update`);
+  const [meta] = await show([arch.kernelMetaPackage]);
+  const update = `run apt-get update${arch.deb === native ? "" : ` (dpkg multi-arch ${arch.deb}: scripts/ensure-deps.sh --${arch.deb})`}`;
+  if (!meta)
+    throw new GuestBuildError(`apt knows no ${qualified(arch.kernelMetaPackage, arch.deb)}: ${update}`);
   const [kernel] = await show([kernelPackageOf(meta)]);
-  if (!kernel) throw new GuestBuildError(`apt knows no ${kernelPackageOf(meta)}: run apt-get update`);
-  return { packages, kernel };
+  if (!kernel) throw new GuestBuildError(`apt knows no ${kernelPackageOf(meta)}: ${update}`);
+  if (arch.deb === native) return { packages, kernel };
+  return { packages, kernel, appletBusybox: await sameVersionHere(packages, native) };
+}
+
+/** The build host's busybox-static of the guest's version (a binNMU suffix +bN may differ). */
+async function sameVersionHere(packages: PackageRecord[], native: string): Promise<PackageRecord> {
+  const guest = packages.find((p) => p.name === BUSYBOX_PACKAGE);
+  const here = (await aptShow([qualified(BUSYBOX_PACKAGE, native)])).find((r) => r.architecture === native);
+  const source = (v: string) => v.replace(/\+b\d+$/, "");
+  if (!guest || !here || source(here.version) !== source(guest.version)) {
+    throw new GuestBuildError(
+      `${BUSYBOX_PACKAGE} ${guest?.version ?? "?"} (${guest?.architecture ?? "?"}) has no ${native} build of ` +
+        `the same version (apt has ${here?.version ?? "none"}): its applet list cannot be read on this host`,
+    );
+  }
+  return here;
 }
 
 /** resolvePackages() remembered per state of apt's lists and of this builder's package choices. */
-async function cachedResolution(cacheRoot: string): Promise<Resolution> {
+async function cachedResolution(cacheRoot: string, arch: GuestArchSpec): Promise<Resolution> {
+  const native = await nativeArch();
   const key = cacheKey([
     await aptListsFingerprint(),
+    `${arch.deb} on ${native}`,
     await fileDigest(path.join(GUEST_SOURCE_DIR, "spec.ts")),
     await fileDigest(path.join(GUEST_SOURCE_DIR, "apt.ts")),
   ]);
   const file = path.join(cacheRoot, CACHE_LAYOUT.resolutions, `${key}.json`);
   const cached = await fs.readFile(file, "utf8").catch(() => undefined);
   if (cached) return JSON.parse(cached) as Resolution;
-  const resolution = await resolvePackages();
+  const resolution = await resolvePackages(arch, native);
   await fs.mkdir(path.dirname(file), { recursive: true });
   await fs.writeFile(`${file}.${process.pid}`, JSON.stringify(resolution));
   await fs.rename(`${file}.${process.pid}`, file);
   return resolution;
 }
 
-async function resolveInputs(opts: BuildOptions, cacheRoot: string): Promise<Inputs> {
-  const { packages, kernel } = await cachedResolution(cacheRoot);
-  const images = opts.images ?? (await ensureTestImages());
+/**
+ * The test images for a guest of another architecture, from its own busybox-static (so they run
+ * there), with the applet list of this host's busybox of the same version.
+ */
+async function foreignImages(
+  resolution: Resolution,
+  arch: GuestArchSpec,
+  cacheRoot: string,
+): Promise<{ images: TestImages; applets: string[] }> {
+  const guestBusybox = resolution.packages.find((p) => p.name === BUSYBOX_PACKAGE);
+  const hostBusybox = resolution.appletBusybox;
+  if (!guestBusybox || !hostBusybox) throw new GuestBuildError(`no ${BUSYBOX_PACKAGE} in the resolution`);
+  const [guestDeb = "", hostDeb = ""] = await downloadDebs(
+    [guestBusybox, hostBusybox],
+    path.join(cacheRoot, CACHE_LAYOUT.debs),
+  );
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "hydra-guest-busybox-"));
+  try {
+    await Promise.all([
+      extractDeb(guestDeb, path.join(work, "guest")),
+      extractDeb(hostDeb, path.join(work, "host")),
+    ]);
+    const applets = await busyboxApplets(path.join(work, "host", BUSYBOX_BINARY));
+    const images = await ensureTestImages({
+      busybox: path.join(work, "guest", BUSYBOX_BINARY),
+      arch: arch.oci,
+      applets,
+    });
+    return { images, applets };
+  } finally {
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+async function resolveInputs(
+  opts: BuildOptions,
+  arch: GuestArchSpec,
+  cacheRoot: string,
+  log: LogFn,
+): Promise<Inputs> {
+  const resolution = await cachedResolution(cacheRoot, arch);
+  const { packages, kernel } = resolution;
+  let images = opts.images;
+  let applets: string[] | undefined;
+  if (resolution.appletBusybox) {
+    const foreign = await step(log, `test images for ${arch.oci} (busybox-static:${arch.deb})`, () =>
+      foreignImages(resolution, arch, cacheRoot),
+    );
+    images ??= foreign.images;
+    applets = foreign.applets;
+  }
+  images ??= await ensureTestImages();
   const sources = await treeDigest(GUEST_SOURCE_DIR, (rel) => !NOT_GUEST_INPUTS.includes(rel));
   const key = cacheKey([
     ...packages.map(debFileName),
@@ -155,7 +260,7 @@ async function resolveInputs(opts: BuildOptions, cacheRoot: string): Promise<Inp
     `pause ${await fileDigest(images.pause)}`,
     `busybox ${await fileDigest(images.busybox)}`,
   ]);
-  return { packages, kernel, images, key };
+  return { arch, packages, kernel, images, ...(applets ? { applets } : {}), key };
 }
 
 async function build(inputs: Inputs, cacheRoot: string, dir: string, log: LogFn): Promise<void> {
@@ -167,7 +272,7 @@ async function build(inputs: Inputs, cacheRoot: string, dir: string, log: LogFn)
     (files) => `${files.length} debs in ${debDir}`,
   );
   const kernelDeb = debs[debs.length - 1] ?? "";
-  const kernel = await stageKernel(kernelDeb, path.join(cacheRoot, CACHE_LAYOUT.kernels), log);
+  const kernel = await stageKernel(kernelDeb, inputs.arch, path.join(cacheRoot, CACHE_LAYOUT.kernels), log);
 
   const work = await fs.mkdtemp(path.join(cacheRoot, `.build-${process.pid}-`));
   try {
@@ -176,7 +281,7 @@ async function build(inputs: Inputs, cacheRoot: string, dir: string, log: LogFn)
     const userland = await step(
       log,
       "resolve binaries and shared libraries (ELF NEEDED)",
-      () => stageUserland(sysroot),
+      () => stageUserland(sysroot, inputs.arch, inputs.applets),
       (u) => `${u.binaries.size} binaries, ${u.libraries.size} libraries, ${u.applets.length} applets`,
     );
     const images = path.join(work, GUEST_IMAGE_ARCHIVE);
@@ -190,12 +295,12 @@ async function build(inputs: Inputs, cacheRoot: string, dir: string, log: LogFn)
       "write initramfs.cpio",
       async () =>
         writeCpio(
-          planInitramfs(await gatherFiles(userland, kernel, images)),
+          planInitramfs(await gatherFiles(userland, kernel, images, inputs.arch)),
           path.join(out, GUEST_FILES.initrd),
         ),
       (bytes) => `${(bytes / 2 ** 20).toFixed(1)} MiB`,
     );
-    await linkOrCopy(kernel.vmlinux, path.join(out, GUEST_FILES.kernel));
+    await linkOrCopy(kernel.kernel, path.join(out, inputs.arch.kernelFile));
     await fs.writeFile(path.join(out, CACHE_LAYOUT.manifest), manifest(inputs, kernel, userland, size));
     if (await exists(dir)) await fs.rm(dir, { recursive: true, force: true }); // --force
     await publishDir(out, dir);
@@ -213,13 +318,14 @@ async function mapValues<K>(map: Map<K, string>): Promise<Map<K, HostFile>> {
   return new Map(await Promise.all([...map].map(async ([k, v]) => [k, await hostFile(v)] as const)));
 }
 
-async function gatherFiles(userland: Userland, kernel: KernelArtifacts, images: string) {
+async function gatherFiles(userland: Userland, kernel: KernelArtifacts, images: string, arch: GuestArchSpec) {
   const templates = new Map<string, string>();
   for (const rel of await listFiles(ROOTFS_TEMPLATE_DIR))
     templates.set(rel, path.join(ROOTFS_TEMPLATE_DIR, rel));
   return {
     binaries: await mapValues(userland.binaries),
     libraries: await mapValues(userland.libraries),
+    libraryDir: guestLibraryDir(arch),
     interpreters: userland.interpreters,
     modules: await Promise.all(
       kernel.modules.map(async (m) => ({ name: m.name, file: await hostFile(m.file) })),
@@ -237,6 +343,7 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 function manifest(inputs: Inputs, kernel: KernelArtifacts, userland: Userland, initrdBytes: number): string {
   const doc = {
     key: inputs.key,
+    arch: inputs.arch.deb,
     builtAt: new Date().toISOString(),
     kernel: { package: `${inputs.kernel.name}=${inputs.kernel.version}`, release: kernel.release },
     modules: kernel.modules.map((m) => m.name),
@@ -248,15 +355,17 @@ function manifest(inputs: Inputs, kernel: KernelArtifacts, userland: Userland, i
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
-const USAGE = `Usage: npx tsx test/guest/build.ts [--force] [--cache-dir DIR] [--quiet] [--json]
+const USAGE = `Usage: npx tsx test/guest/build.ts [--arch ARCH] [--force] [--cache-dir DIR] [--quiet] [--json]
 
-Builds (or finds in the cache) the Hydra test guest and prints its directory, which holds
-${GUEST_FILES.kernel} and ${GUEST_FILES.initrd} (see test/guest/README.md).
+Builds (or finds in the cache) the Hydra test guest and prints its directory, which holds the
+kernel (${GUEST_ARCHES.amd64.kernelFile} on amd64, ${GUEST_ARCHES.arm64.kernelFile} on arm64) and ${GUEST_FILES.initrd} (see test/guest/README.md).
 
+  --arch ARCH      ${Object.keys(GUEST_ARCHES).join(" or ")} (default ${DEFAULT_GUEST_ARCH}); another than this host's needs
+                   dpkg multi-arch for it: scripts/ensure-deps.sh --arm64
   --force          rebuild even if cached (downloaded packages and the kernel stage are reused)
   --cache-dir DIR  cache root instead of <repo>/.cache/guest (a fresh dir measures a cold build)
   --quiet          no progress lines on stderr
-  --json           print {dir, kernel, initrd, key, cached, durationMs} instead of the dir
+  --json           print {arch, qemuArch, dir, kernel, initrd, console, key, cached, durationMs}
   --help           this text
 
 Exit codes: 0 built or cached, 1 build failed, 2 bad usage.`;
@@ -267,6 +376,7 @@ async function main(argv: string[]): Promise<number> {
     ({ values } = parseArgs({
       args: argv,
       options: {
+        arch: { type: "string", default: DEFAULT_GUEST_ARCH },
         force: { type: "boolean", default: false },
         "cache-dir": { type: "string" },
         quiet: { type: "boolean", default: false },
@@ -284,8 +394,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  if (!isGuestArch(values.arch)) {
+    process.stderr.write(`--arch ${values.arch}: accepted: ${Object.keys(GUEST_ARCHES).join(", ")}\n`);
+    return 2;
+  }
   try {
     const guest = await buildTestGuest({
+      arch: values.arch,
       force: values.force,
       log: values.quiet ? silentLog : stderrLog,
       ...(values["cache-dir"] ? { cacheRoot: path.resolve(values["cache-dir"]) } : {}),

@@ -1,14 +1,17 @@
-// The builder's cache: keys derived from every input, one builder per key at a time (a lock file
-// holding its pid; a dead holder's lock is taken over), results published by renaming a finished
-// temp dir into place, so a reader sees a whole guest or none.
+// The builder's cache: keys derived from every input, one builder per key at a time (the
+// launcher's file lock: a dead holder's lock is taken over once stale), results published by
+// renaming a finished temp dir into place, so a reader sees a whole guest or none.
 import { createHash } from "node:crypto";
 import { createReadStream, promises as fs } from "node:fs";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
+import { withFileLock } from "../../launcher/file-lock.js";
 
 const KEY_LENGTH = 16;
 const KEY_PATTERN = /^[0-9a-f]{16}$/;
-const LOCK_POLL_MS = 500;
+/** A cold build takes a minute or more on a busy host: worth waiting for. */
+const LOCK_WAIT_MS = 30 * 60_000;
+/** Build steps keep the event loop busy for seconds under load: a generous refresh window. */
+const LOCK_STALE_MS = 60_000;
 
 /** A short hex digest of the parts, order-sensitive. */
 export function cacheKey(parts: readonly string[]): string {
@@ -49,63 +52,30 @@ export async function exists(file: string): Promise<boolean> {
   );
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Locks this process holds, so two callers in one process queue instead of stealing. */
 const heldHere = new Map<string, Promise<unknown>>();
 
 /**
- * Runs fn while holding lockFile. Waits for a live holder (reporting once), takes over from a dead
- * one. Callers re-check the cache inside fn: the holder may have built what they wanted.
+ * Runs fn while holding lockFile (the launcher's file lock: a holder that died is taken over once
+ * its lock goes stale). Waits for a live holder, reporting once. Callers re-check the cache inside
+ * fn: the holder may have built what they wanted.
  */
-export async function withLock<T>(
-  lockFile: string,
-  fn: () => Promise<T>,
-  onWait?: (pid: number) => void,
-): Promise<T> {
+export async function withLock<T>(lockFile: string, fn: () => Promise<T>, onWait?: () => void): Promise<T> {
   const previous = heldHere.get(lockFile) ?? Promise.resolve();
-  const mine = previous.catch(() => undefined).then(() => withFileLock(lockFile, fn, onWait));
+  const mine = previous
+    .catch(() => undefined)
+    .then(() =>
+      withFileLock(lockFile, fn, {
+        waitMs: LOCK_WAIT_MS,
+        staleMs: LOCK_STALE_MS,
+        ...(onWait ? { onWait } : {}),
+      }),
+    );
   heldHere.set(lockFile, mine);
   try {
     return await mine;
   } finally {
     if (heldHere.get(lockFile) === mine) heldHere.delete(lockFile);
-  }
-}
-
-async function withFileLock<T>(
-  lockFile: string,
-  fn: () => Promise<T>,
-  onWait?: (pid: number) => void,
-): Promise<T> {
-  let reported = false;
-  for (;;) {
-    try {
-      await fs.writeFile(lockFile, String(process.pid), { flag: "wx" });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const holder = Number.parseInt(await fs.readFile(lockFile, "utf8").catch(() => ""), 10);
-    if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) {
-      if (!reported) onWait?.(holder);
-      reported = true;
-      await sleep(LOCK_POLL_MS);
-    } else {
-      await fs.rm(lockFile, { force: true });
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await fs.rm(lockFile, { force: true });
   }
 }
 

@@ -1,7 +1,10 @@
 // Reads what a dynamic ELF64 little-endian binary needs at run time: its interpreter and NEEDED
-// sonames. Pure: takes the file's bytes. Enough for Debian's x86-64 binaries; nothing else.
+// sonames, and the machine it is built for. Pure: takes the file's bytes. Enough for Debian's
+// x86-64 and arm64 binaries (both ELF64 little-endian); nothing else.
 
 export interface ElfDeps {
+  /** e_machine: 62 x86-64, 183 aarch64. */
+  machine: number;
   /** PT_INTERP, e.g. /lib64/ld-linux-x86-64.so.2; undefined for static binaries and libraries. */
   interpreter?: string;
   /** DT_NEEDED sonames in file order. */
@@ -11,6 +14,7 @@ export interface ElfDeps {
 const ELF_MAGIC = 0x464c457f; // "\x7fELF" read little-endian
 const ELFCLASS64 = 2;
 const ELFDATA2LSB = 1;
+const E_MACHINE = 0x12;
 const PT_LOAD = 1;
 const PT_DYNAMIC = 2;
 const PT_INTERP = 3;
@@ -40,7 +44,7 @@ export function readElfDeps(bytes: Buffer, what = "file"): ElfDeps {
     throw new ElfFormatError(`${what}: only 64-bit little-endian ELF is supported`);
   }
   const segments = programHeaders(bytes, what);
-  const result: ElfDeps = { needed: [] };
+  const result: ElfDeps = { machine: bytes.readUInt16LE(E_MACHINE), needed: [] };
   const interp = segments.find((s) => s.type === PT_INTERP);
   if (interp) result.interpreter = cString(bytes, interp.offset, what);
   const dynamic = segments.find((s) => s.type === PT_DYNAMIC);

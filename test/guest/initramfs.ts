@@ -2,13 +2,7 @@
 // host file arrives with its size and mode; parents always precede children.
 import path from "node:path";
 import type { CpioEntry } from "./cpio.js";
-import {
-  BUSYBOX_BINARY,
-  GUEST_IMAGE_DIR,
-  GUEST_LIBRARY_DIR,
-  GUEST_MODULE_DIR,
-  GUEST_MODULE_ORDER,
-} from "./spec.js";
+import { BUSYBOX_BINARY, GUEST_IMAGE_DIR, GUEST_MODULE_DIR, GUEST_MODULE_ORDER } from "./spec.js";
 
 export interface HostFile {
   source: string;
@@ -19,8 +13,10 @@ export interface HostFile {
 export interface InitramfsInputs {
   /** Guest path (relative, e.g. "usr/bin/containerd") → host file. */
   binaries: Map<string, HostFile>;
-  /** soname → host file; all land in GUEST_LIBRARY_DIR. */
+  /** soname → host file; all land in libraryDir. */
   libraries: Map<string, HostFile>;
+  /** Where the libraries go: the arch's default ld.so directory (e.g. "lib/x86_64-linux-gnu"). */
+  libraryDir: string;
   /** Absolute interpreter paths the binaries name (e.g. /lib64/ld-linux-x86-64.so.2). */
   interpreters: string[];
   /** Kernel modules in load order. */
@@ -68,9 +64,9 @@ export function planInitramfs(inputs: InitramfsInputs): CpioEntry[] {
 
   for (const [rel, host] of inputs.templates) add(file(rel, host));
   for (const [guestPath, host] of inputs.binaries) add(file(guestPath, host, 0o755));
-  for (const [soname, host] of inputs.libraries) add(file(`${GUEST_LIBRARY_DIR}/${soname}`, host, 0o755));
+  for (const [soname, host] of inputs.libraries) add(file(`${inputs.libraryDir}/${soname}`, host, 0o755));
   for (const interp of inputs.interpreters) {
-    const target = `/${GUEST_LIBRARY_DIR}/${path.posix.basename(interp)}`;
+    const target = `/${inputs.libraryDir}/${path.posix.basename(interp)}`;
     if (interp !== target) add({ kind: "symlink", path: interp.replace(/^\//, ""), target });
   }
   for (const { name, file: host } of inputs.modules) add(file(`${GUEST_MODULE_DIR}/${name}.ko`, host, 0o644));

@@ -1,6 +1,7 @@
-// The guest kernel from Debian's linux-image package: its bzImage payload decompressed into a
-// vmlinux (QEMU 7.2 boots that through its PVH note, saving the ≈4 s XZ decompression under TCG),
-// and the modules the guest needs in an order busybox insmod can load (there is no modprobe).
+// The guest kernel from Debian's linux-image package: on x86 its bzImage payload decompressed into
+// a vmlinux (QEMU 7.2 boots that through its PVH note, saving the ≈4 s XZ decompression under
+// TCG), on arm64 its Image (gunzipped if shipped as Image.gz); and the modules the guest needs in
+// an order busybox insmod can load (there is no modprobe).
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
@@ -50,11 +51,51 @@ export async function extractVmlinux(bzImage: string, out: string): Promise<void
       cause: new Error(result.stderr || result.message),
     });
   }
-  const head = Buffer.alloc(4);
-  const file = await fs.open(out);
-  await file.read(head, 0, 4, 0).finally(() => file.close());
+  const head = await readHead(out, 4);
   if (head.toString("latin1") !== "\x7fELF")
     throw new GuestBuildError(`${out}: decompressed kernel is not ELF`);
+}
+
+const ARM64_MAGIC_OFFSET = 0x38;
+const ARM64_MAGIC = "ARM\x64";
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
+/** What the head of an arm64 kernel file is: a bootable Image, or gzip around one (Image.gz). */
+export function arm64ImageKind(head: Buffer): "image" | "gzip" {
+  if (head.subarray(0, 2).equals(GZIP_MAGIC)) return "gzip";
+  const magic = head.toString("latin1", ARM64_MAGIC_OFFSET, ARM64_MAGIC_OFFSET + 4);
+  if (magic === ARM64_MAGIC) return "image";
+  if (head.toString("latin1", 4, 8) === "zimg") {
+    throw new GuestBuildError("arm64 kernel is an EFI zboot image: not supported (Image and Image.gz are)");
+  }
+  throw new GuestBuildError(
+    `not an arm64 kernel Image (no "ARM\\x64" at 0x38, not gzip: starts ${head.subarray(0, 4).toString("hex")})`,
+  );
+}
+
+/** The arm64 Image QEMU boots with -kernel, directly or through UEFI's fw_cfg loader. */
+export async function extractArm64Image(kernel: string, out: string): Promise<void> {
+  const head = await readHead(kernel, 64);
+  if (arm64ImageKind(head) === "image") {
+    await fs.copyFile(kernel, out);
+    return;
+  }
+  const result = await execa("gzip", ["-dc", kernel], { stdout: { file: out }, reject: false });
+  if (result.failed) {
+    throw new GuestBuildError(`gzip could not decompress ${path.basename(kernel)}`, {
+      cause: new Error(result.stderr || result.message),
+    });
+  }
+  if (arm64ImageKind(await readHead(out, 64)) !== "image") {
+    throw new GuestBuildError(`${out}: decompressed kernel is not an arm64 Image`);
+  }
+}
+
+async function readHead(file: string, bytes: number): Promise<Buffer> {
+  const head = Buffer.alloc(bytes);
+  const handle = await fs.open(file);
+  const { bytesRead } = await handle.read(head, 0, bytes, 0).finally(() => handle.close());
+  return head.subarray(0, bytesRead);
 }
 
 /** modules.order / depends= spell names with "-" or "_" interchangeably; the kernel uses "_". */

@@ -3,7 +3,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { readElfDeps } from "./elf.js";
-import { LIBRARY_DIRS } from "./spec.js";
 
 export interface LibraryLookup {
   read(file: string): Promise<Buffer>;
@@ -31,15 +30,29 @@ export class MissingLibraryError extends Error {
   }
 }
 
+export class WrongMachineError extends Error {
+  override name = "WrongMachineError";
+  constructor(what: string, machine: number, expected: number) {
+    super(
+      `${what} is built for ELF machine ${machine}, not the guest's ${expected}: a package of another architecture was extracted`,
+    );
+  }
+}
+
+/** With `machine`, every binary and library must be built for it (e_machine). */
 export async function resolveLibraries(
   binaries: string[],
   lookup: LibraryLookup,
+  machine?: number,
 ): Promise<ResolvedLibraries> {
   const libraries = new Map<string, string>();
   const interpreters = new Set<string>();
   const queue = binaries.map((file) => ({ file, label: file }));
   for (let item = queue.shift(); item; item = queue.shift()) {
     const deps = readElfDeps(await lookup.read(item.file), item.label);
+    if (machine !== undefined && deps.machine !== machine) {
+      throw new WrongMachineError(item.label, deps.machine, machine);
+    }
     const wanted = [...deps.needed];
     if (deps.interpreter) {
       interpreters.add(deps.interpreter);
@@ -59,13 +72,16 @@ export async function resolveLibraries(
   };
 }
 
-/** Looks sonames up in an extracted tree the way ld.so would, refusing links that leave it. */
-export function sysrootLookup(sysroot: string): LibraryLookup {
+/**
+ * Looks sonames up in an extracted tree the way ld.so would (in `dirs`, relative to it), refusing
+ * links that leave it.
+ */
+export function sysrootLookup(sysroot: string, dirs: readonly string[]): LibraryLookup {
   const root = fs.realpath(sysroot);
   return {
     read: (file) => fs.readFile(file),
     async find(soname) {
-      for (const dir of LIBRARY_DIRS) {
+      for (const dir of dirs) {
         const candidate = path.join(sysroot, dir, soname);
         const real = await fs.realpath(candidate).catch(() => undefined);
         if (!real) continue;

@@ -24,11 +24,71 @@ export const EXTRACT_CONCURRENCY = 3;
 /** Kernel stages kept (each is ≈70 MB: vmlinux plus modules). */
 export const KERNEL_KEEP = 2;
 
-/** The contract with hydra-launcher: file names inside a guest dir. */
+/** The contract with hydra-launcher: file names inside a guest dir (the kernel's is per arch). */
 export const GUEST_FILES = {
-  kernel: "vmlinux",
   initrd: "initramfs.cpio",
 } as const;
+
+/** Debian's names of the architectures the guest is built for. */
+export type GuestArch = "amd64" | "arm64";
+export const DEFAULT_GUEST_ARCH: GuestArch = "amd64";
+
+/** Everything that differs between the guest architectures; the rest of the recipe is shared. */
+export interface GuestArchSpec {
+  /** Debian's name: PKG:<deb> for apt, _<deb>.deb files. */
+  deb: GuestArch;
+  /** QEMU's name: qemu-system-<qemu>, hydra-launcher's KVM_ARCH. */
+  qemu: string;
+  /** The OCI platform architecture of the test images. */
+  oci: string;
+  /** ELF e_machine every binary and library must carry (EM_X86_64, EM_AARCH64). */
+  elfMachine: number;
+  /** The meta package; its first linux-image-* dependency is the versioned kernel package. */
+  kernelMetaPackage: string;
+  /**
+   * The kernel file in the guest dir: x86's bzImage payload decompressed into a vmlinux (QEMU 7.2
+   * boots it through its PVH note, saving ≈4 s of XZ decompression under TCG); arm64's Image,
+   * which QEMU and UEFI boot directly (gunzipped if the package ships Image.gz).
+   */
+  kernelFile: "vmlinux" | "Image";
+  /** GNU triplet of the multiarch library directories. */
+  triplet: string;
+  /** The serial console the kernel writes to (console=...). */
+  console: string;
+  /** Modules this arch needs beyond KERNEL_MODULES. */
+  extraModules: string[];
+}
+
+export const GUEST_ARCHES: Record<GuestArch, GuestArchSpec> = {
+  amd64: {
+    deb: "amd64",
+    qemu: "x86_64",
+    oci: "amd64",
+    elfMachine: 62,
+    kernelMetaPackage: "linux-image-amd64",
+    kernelFile: "vmlinux",
+    triplet: "x86_64-linux-gnu",
+    console: "ttyS0",
+    extraModules: [],
+  },
+  arm64: {
+    deb: "arm64",
+    qemu: "aarch64",
+    oci: "arm64",
+    elfMachine: 183,
+    kernelMetaPackage: "linux-image-arm64",
+    kernelFile: "Image",
+    triplet: "aarch64-linux-gnu",
+    console: "ttyAMA0",
+    // Booted without UEFI the virt machine describes its power button in the device tree as a
+    // gpio-keys key on the PL061 (built in); with UEFI it is ACPI's, like x86's.
+    extraModules: ["gpio_keys"],
+  },
+};
+
+export function isGuestArch(value: string): value is GuestArch {
+  return Object.hasOwn(GUEST_ARCHES, value);
+}
 
 /** Debian package → the files the guest takes from it (paths as in the package, without "/"). */
 export const USERLAND: Record<string, string[]> = {
@@ -40,14 +100,16 @@ export const USERLAND: Record<string, string[]> = {
   "containernetworking-plugins": ["usr/lib/cni/bridge", "usr/lib/cni/host-local", "usr/lib/cni/loopback"],
 };
 export const BUSYBOX_BINARY = "bin/busybox";
-/** The meta package; its first linux-image-* dependency is the versioned kernel package. */
-export const KERNEL_META_PACKAGE = "linux-image-amd64";
 /** Dependencies are followed only into packages of this Debian section (shared libraries). */
 export const LIBRARY_SECTION = "libs";
 /** Directories of an extracted package tree searched for shared libraries, in ld.so's order. */
-export const LIBRARY_DIRS = ["lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu", "lib64", "lib", "usr/lib"];
+export function libraryDirs(arch: GuestArchSpec): string[] {
+  return [`lib/${arch.triplet}`, `usr/lib/${arch.triplet}`, "lib64", "lib", "usr/lib"];
+}
 /** Where the guest keeps every shared library (a default ld.so directory on Debian). */
-export const GUEST_LIBRARY_DIR = "lib/x86_64-linux-gnu";
+export function guestLibraryDir(arch: GuestArchSpec): string {
+  return `lib/${arch.triplet}`;
+}
 
 /**
  * Kernel modules the guest loads (their dependencies are added from modinfo): virtio transport and

@@ -1,12 +1,13 @@
 // The userland half of the guest: the packages' binaries, the shared libraries they need (found by
-// reading ELF NEEDED entries, never by running them) and busybox's applet list.
+// reading ELF NEEDED entries, never by running them, and checked to be built for the guest's
+// architecture) and busybox's applet list.
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { extractDeb } from "./apt.js";
 import { GuestBuildError } from "./errors.js";
 import { resolveLibraries, sysrootLookup } from "./libraries.js";
-import { BUSYBOX_BINARY, EXTRACT_CONCURRENCY, USERLAND } from "./spec.js";
+import { BUSYBOX_BINARY, EXTRACT_CONCURRENCY, libraryDirs, USERLAND, type GuestArchSpec } from "./spec.js";
 
 export interface Userland {
   /** Guest path → file in the extracted tree. */
@@ -29,7 +30,15 @@ export async function extractAll(debs: string[], sysroot: string): Promise<void>
   await Promise.all(Array.from({ length: EXTRACT_CONCURRENCY }, worker));
 }
 
-export async function stageUserland(sysroot: string): Promise<Userland> {
+/**
+ * @param applets busybox's applet list when the guest's busybox cannot run here (another
+ *   architecture); by default the extracted busybox is asked.
+ */
+export async function stageUserland(
+  sysroot: string,
+  arch: GuestArchSpec,
+  applets?: string[],
+): Promise<Userland> {
   const binaries = new Map<string, string>();
   for (const [pkg, files] of Object.entries(USERLAND)) {
     for (const rel of files) {
@@ -40,17 +49,21 @@ export async function stageUserland(sysroot: string): Promise<Userland> {
       binaries.set(rel, file);
     }
   }
-  const { libraries, interpreters } = await resolveLibraries([...binaries.values()], sysrootLookup(sysroot));
+  const { libraries, interpreters } = await resolveLibraries(
+    [...binaries.values()],
+    sysrootLookup(sysroot, libraryDirs(arch)),
+    arch.elfMachine,
+  );
   return {
     binaries,
     libraries,
     interpreters,
-    applets: await busyboxApplets(path.join(sysroot, BUSYBOX_BINARY)),
+    applets: applets ?? (await busyboxApplets(path.join(sysroot, BUSYBOX_BINARY))),
   };
 }
 
-/** busybox-static runs on the build host too; `--list-full` prints "bin/sh", "sbin/init", ... */
-async function busyboxApplets(busybox: string): Promise<string[]> {
+/** A busybox-static that runs on the build host; `--list-full` prints "bin/sh", "sbin/init", ... */
+export async function busyboxApplets(busybox: string): Promise<string[]> {
   const result = await execa(busybox, ["--list-full"], { reject: false });
   if (result.failed) {
     throw new GuestBuildError(`${busybox} --list-full failed`, {

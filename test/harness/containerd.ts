@@ -22,6 +22,7 @@ import {
   type Snapshotter,
 } from "./containerd-layout.js";
 import { forceCleanup, processesUnder } from "./host-cleanup.js";
+import { acquireMountNamespace, killHolders, staleHolders, type MountNamespace } from "./mount-namespace.js";
 import { freePort, waitForPort } from "./ports.js";
 import { claimSlot, ownerRecord, staleSlots } from "./slots.js";
 import { BUSYBOX_IMAGE, ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
@@ -56,6 +57,8 @@ export interface InstancePids {
   socat?: number;
   /** Every live process of the instance: containerd, shims, containers, socat. */
   all: number[];
+  /** In a chroot: the process holding the mount namespace containerd runs in (shared by this process's instances). */
+  mountHolder?: number;
 }
 
 export interface ContainerdInstance {
@@ -136,6 +139,7 @@ function cleanupAllSync(): void {
     } catch (err) {
       console.error(`hydra test harness: ${String(err)}`);
     }
+    inst.releaseNamespace();
   }
   live.clear();
 }
@@ -156,14 +160,25 @@ function installExitHook(): void {
 }
 
 async function collectStaleSlots(baseDir: string): Promise<void> {
+  // in a chroot a dead owner's mounts live in its holder's namespace: unmounted there, then it goes
+  const holders = staleHolders(baseDir);
   for (const s of await staleSlots(baseDir, TIMEOUTS.staleAfterMs)) {
+    const holder = holders.find(
+      (h) => h.owner.pid === s.owner?.pid && h.owner.startTime === s.owner.startTime,
+    );
     try {
-      forceCleanup({ dir: s.dir, bridge: slotBridge(s.slot) }, TIMEOUTS);
+      forceCleanup({ dir: s.dir, bridge: slotBridge(s.slot), mounts: holder?.mounts }, TIMEOUTS);
     } catch (err) {
       // someone else's leftovers: report, never fail this start because of them
       console.warn(`hydra test harness: stale ${s.dir} (owner ${s.owner?.name ?? "?"}): ${String(err)}`);
     }
   }
+  const survivors = killHolders(
+    holders.map((h) => h.pid),
+    TIMEOUTS,
+  );
+  if (survivors.length)
+    console.warn(`hydra test harness: stale mount namespace holders ${survivors.join(",")} survive SIGKILL`);
 }
 
 class Instance implements ContainerdInstance {
@@ -188,6 +203,7 @@ class Instance implements ContainerdInstance {
     readonly slot: number,
     readonly layout: InstanceLayout,
     readonly snapshotter: Snapshotter,
+    private readonly ns: MountNamespace,
   ) {
     this.dir = layout.dir;
     this.socket = layout.socket;
@@ -225,7 +241,9 @@ class Instance implements ContainerdInstance {
 
   /** Start containerd and wait until CRI answers Version and reports runtime and network ready. */
   async startProcess(): Promise<void> {
-    const child = spawnLogged("containerd", ["--config", this.layout.config], this.layout.log);
+    // a restart joins the same namespace: the pods' network namespace mounts are there
+    const { cmd, args } = this.ns.command("containerd", ["--config", this.layout.config]);
+    const child = spawnLogged(cmd, args, this.layout.log);
     this.containerd = child;
     const spawnError = new Promise<never>((_, reject) => child.once("error", reject));
     spawnError.catch(() => undefined); // observed below via race
@@ -385,6 +403,7 @@ class Instance implements ContainerdInstance {
       errors.push(err);
     }
     live.delete(this);
+    this.releaseNamespace();
     if (errors.length) {
       throw new HarnessError(
         `stopping containerd ${this.name} (${this.dir}) failed: ${errors.map(String).join("; ")}`,
@@ -400,7 +419,12 @@ class Instance implements ContainerdInstance {
     for (const child of [this.containerd, this.socat]) {
       if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
-    forceCleanup({ dir: this.dir, bridge: this.bridge }, TIMEOUTS);
+    forceCleanup({ dir: this.dir, bridge: this.bridge, mounts: this.ns.mounts }, TIMEOUTS);
+  }
+
+  /** After the cleanup that needs it: the last instance of a chroot's namespace takes its holder along. */
+  releaseNamespace(): void {
+    this.ns.release();
   }
 
   pids(): InstancePids {
@@ -408,6 +432,7 @@ class Instance implements ContainerdInstance {
       containerd: this.running() ? this.containerd?.pid : undefined,
       socat: this.socat && this.socat.exitCode === null ? this.socat.pid : undefined,
       all: processesUnder(this.dir),
+      mountHolder: this.ns.holderPid,
     };
   }
 }
@@ -420,15 +445,27 @@ export async function startContainerd(opts: StartOptions): Promise<ContainerdIns
   imagesReady?.catch(() => undefined); // awaited below; avoid an unhandled rejection meanwhile
 
   await collectStaleSlots(baseDir);
-  const { slot, dir } = await claimSlot(baseDir, ownerRecord(opts.name));
+  const ns = await acquireMountNamespace(baseDir, TIMEOUTS).catch((err: unknown) => {
+    throw new HarnessError(String(err), { cause: err });
+  });
+  let slot: number, dir: string;
+  try {
+    ({ slot, dir } = await claimSlot(baseDir, ownerRecord(opts.name)));
+  } catch (err) {
+    ns.release();
+    throw err;
+  }
   const layout = instanceLayout(dir);
   if (layout.socket.length > MAX_SOCKET_PATH) {
+    ns.release();
     await fs.rm(dir, { recursive: true, force: true });
     throw new HarnessError(
       `socket path ${layout.socket} is longer than ${MAX_SOCKET_PATH} characters: set ${BASE_DIR_ENV} to a shorter dir`,
     );
   }
-  const inst = new Instance(opts.name, slot, layout, chooseSnapshotter(statfsSync(baseDir).type));
+  // the filesystem containerd will see under baseDir (in a chroot, through its namespace)
+  const snapshotter = chooseSnapshotter(statfsSync(ns.inside(baseDir)).type);
+  const inst = new Instance(opts.name, slot, layout, snapshotter, ns);
   installExitHook();
   live.add(inst);
   try {

@@ -2,6 +2,7 @@
 // Methods are promisified and take plain objects (proto-loader: keepCase, longs as strings).
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export const PROTO_PATH = fileURLToPath(new URL("../../proto/runtime/v1/api.proto", import.meta.url));
@@ -36,17 +37,33 @@ export interface CriClient {
 
 const MAX_MESSAGE = 16 * 1024 * 1024;
 
-/** target: "unix:///abs/path.sock" or "host:port". */
-export function criClient(target: string): CriClient {
+/** Mutual TLS to a TCP target (the VM's CRI port): PEM file paths and the name to verify. */
+export interface CriClientTls {
+  ca: string;
+  cert?: string;
+  key?: string;
+  serverName: string;
+}
+
+/** target: "unix:///abs/path.sock" or "host:port"; `tls` for a TCP target that requires it. */
+export function criClient(target: string, tls?: CriClientTls): CriClient {
   const opts: grpc.ClientOptions = {
     "grpc.max_receive_message_length": MAX_MESSAGE,
     "grpc.max_send_message_length": MAX_MESSAGE,
     // Each client its own connection: tests restart backends, and a shared subchannel would keep
     // the old connection's reconnect backoff for every client of that target in the process.
     "grpc.use_local_subchannel_pool": 1,
+    ...(tls ? { "grpc.ssl_target_name_override": tls.serverName } : {}),
   };
-  const runtime = new loaded.runtime.v1.RuntimeService(target, grpc.credentials.createInsecure(), opts);
-  const image = new loaded.runtime.v1.ImageService(target, grpc.credentials.createInsecure(), opts);
+  const creds = tls
+    ? grpc.credentials.createSsl(
+        readFileSync(tls.ca),
+        tls.key ? readFileSync(tls.key) : null,
+        tls.cert ? readFileSync(tls.cert) : null,
+      )
+    : grpc.credentials.createInsecure();
+  const runtime = new loaded.runtime.v1.RuntimeService(target, creds, opts);
+  const image = new loaded.runtime.v1.ImageService(target, creds, opts);
   return {
     runtime: promisify(runtime),
     image: promisify(image),

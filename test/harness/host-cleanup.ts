@@ -1,5 +1,6 @@
 // Finding and removing what a test containerd instance left on the host: processes (containerd,
-// its shims, their containers, socat, ctr), mounts (snapshots, network namespaces), the bridge,
+// its shims, their containers, socat, ctr), mounts (snapshots, network namespaces; in the mount
+// namespace containerd runs in, see mount-namespace.ts), the bridge,
 // libcni's result cache, the directory. Synchronous on purpose: the same code runs from a
 // process "exit" hook, where nothing asynchronous completes.
 import { execFileSync } from "node:child_process";
@@ -46,21 +47,32 @@ function allPids(): number[] {
     .map(Number);
 }
 
-/**
- * Processes that belong to the instance at dir: their argv names a path in it (containerd, its
- * shims, socat, ctr), plus all their descendants (containers: their /proc/PID/root reads "/" after
- * pivot_root, so only the process tree ties them to the instance).
- */
-export function processesUnder(dir: string): number[] {
-  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
-  const children = new Map<number, number[]>();
-  const roots: number[] = [];
+export interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  /** /proc/PID/cmdline: argv joined by NULs. */
+  cmdline: string;
+}
+
+/** Every live process (zombies are dead) but this one. */
+export function listProcesses(): ProcessInfo[] {
+  const list: ProcessInfo[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
     const stat = procStat(pid);
     if (!stat || stat.state === "Z") continue;
-    children.set(stat.ppid, [...(children.get(stat.ppid) ?? []), pid]);
-    if (readOr(`/proc/${pid}/cmdline`, "").replaceAll("\0", " ").includes(prefix)) roots.push(pid);
+    list.push({ pid, ppid: stat.ppid, cmdline: readOr(`/proc/${pid}/cmdline`, "") });
+  }
+  return list;
+}
+
+/** The processes that match, plus all their descendants. */
+export function processTree(matches: (p: ProcessInfo) => boolean): number[] {
+  const children = new Map<number, number[]>();
+  const roots: number[] = [];
+  for (const p of listProcesses()) {
+    children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+    if (matches(p)) roots.push(p.pid);
   }
   const found = new Set<number>();
   const queue = [...roots];
@@ -72,10 +84,33 @@ export function processesUnder(dir: string): number[] {
   return [...found].sort((a, b) => a - b);
 }
 
+/**
+ * Processes that belong to the instance at dir: their argv names a path in it (containerd, its
+ * shims, socat, ctr), plus all their descendants (containers: their /proc/PID/root reads "/" after
+ * pivot_root, so only the process tree ties them to the instance).
+ */
+export function processesUnder(dir: string): number[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  return processTree((p) => p.cmdline.replaceAll("\0", " ").includes(prefix));
+}
+
 /** /proc/mounts escapes space, tab, newline and backslash as octal. */
 export function decodeMountPath(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
 }
+
+/**
+ * Where a containerd's mounts live: this process's own mount namespace, or (in a chroot, see
+ * mount-namespace.ts) a private one, listed by a process in it and entered with nsenter.
+ */
+export interface MountView {
+  /** A mounts table whose paths read as this process's do. */
+  mountsFile: string;
+  /** argv prefix that runs a command (umount) among those mounts; [] for our own. */
+  enter: string[];
+}
+
+export const OWN_MOUNTS: MountView = { mountsFile: "/proc/self/mounts", enter: [] };
 
 export function mountsUnder(dir: string, mountsText = readOr("/proc/self/mounts", "")): string[] {
   const prefix = dir.endsWith("/") ? dir : `${dir}/`;
@@ -88,17 +123,17 @@ export function mountsUnder(dir: string, mountsText = readOr("/proc/self/mounts"
 }
 
 /**
- * SIGKILL the instance's processes until none is alive. Every process seen is tracked until it is
- * dead: once its shim dies a container is re-parented to init and no longer found by the tree scan,
- * and a container's pid 1 takes a moment to die.
+ * SIGKILL what find() returns until none is alive. Every process seen is tracked until it is dead:
+ * once its shim dies a container is re-parented to init and no longer found by a tree scan, and a
+ * container's pid 1 takes a moment to die.
  */
-export function killProcessesUnder(dir: string, waitMs: number, pollMs: number): number[] {
+export function killProcessTree(find: () => number[], waitMs: number, pollMs: number): number[] {
   const deadline = Date.now() + waitMs;
   const seen = new Map<number, string | undefined>();
   const alive = (): number[] =>
     [...seen].filter(([pid, start]) => processAlive(pid, start)).map(([pid]) => pid);
   for (;;) {
-    for (const pid of processesUnder(dir)) if (!seen.has(pid)) seen.set(pid, processStartTime(pid));
+    for (const pid of find()) if (!seen.has(pid)) seen.set(pid, processStartTime(pid));
     const left = alive();
     if (!left.length || Date.now() >= deadline) return left;
     for (const pid of left) {
@@ -112,18 +147,25 @@ export function killProcessesUnder(dir: string, waitMs: number, pollMs: number):
   }
 }
 
-export function unmountUnder(dir: string): string[] {
+/** SIGKILL the instance's processes until none is alive. */
+export function killProcessesUnder(dir: string, waitMs: number, pollMs: number): number[] {
+  return killProcessTree(() => processesUnder(dir), waitMs, pollMs);
+}
+
+export function unmountUnder(dir: string, view: MountView = OWN_MOUNTS): string[] {
+  const [cmd, ...prefix] = [...view.enter, "umount"];
+  const mounted = (): string[] => mountsUnder(dir, readOr(view.mountsFile, ""));
   for (const lazy of [false, true]) {
     // deepest first, so a parent is never busy because of a child; one umount for all of them
-    const mounts = [...new Set(mountsUnder(dir))].sort((a, b) => b.length - a.length);
+    const mounts = [...new Set(mounted())].sort((a, b) => b.length - a.length);
     if (!mounts.length) return [];
     try {
-      execFileSync("umount", lazy ? ["-l", ...mounts] : mounts, { stdio: "ignore" });
+      execFileSync(cmd!, [...prefix, ...(lazy ? ["-l"] : []), ...mounts], { stdio: "ignore" });
     } catch {
       // some failed: retried lazily, and whatever still remains is reported
     }
   }
-  return mountsUnder(dir);
+  return mounted();
 }
 
 export function deleteLink(name: string): void {
@@ -172,15 +214,16 @@ export class CleanupError extends Error {
 }
 
 /**
- * Kill every process of the instance, unmount everything under its dir, delete its bridge and CNI
- * cache, then the dir itself. The dir is never deleted while something is still mounted in it.
+ * Kill every process of the instance, unmount everything under its dir (where its containerd's
+ * mounts live: `target.mounts`, default our own namespace), delete its bridge and CNI cache, then
+ * the dir itself. The dir is never deleted while something is still mounted in it.
  */
 export function forceCleanup(
-  target: { dir: string; bridge: string },
+  target: { dir: string; bridge: string; mounts?: MountView },
   timing: { killWaitMs: number; pollMs: number },
 ): void {
   const processes = killProcessesUnder(target.dir, timing.killWaitMs, timing.pollMs);
-  const mounts = unmountUnder(target.dir);
+  const mounts = unmountUnder(target.dir, target.mounts);
   deleteLink(target.bridge);
   removeCniResults(target.dir);
   if (processes.length || mounts.length) throw new CleanupError(target.dir, { processes, mounts });

@@ -1,7 +1,7 @@
 // Proves test/harness/containerd.ts and test/fixtures/oci-images.ts against real containerd:
 // pods with CNI networking, exec, logs, the TCP bridge, crash and restart, and a clean host after.
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, promises as fs } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, openSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,6 +14,14 @@ import {
   type ContainerdInstance,
 } from "../harness/containerd.js";
 import { mountsUnder, processAlive, processesUnder } from "../harness/host-cleanup.js";
+import {
+  enterPrefix,
+  HOLDER_TAG,
+  holderArgv,
+  isChroot,
+  parseHolderCmdline,
+  parseRootId,
+} from "../harness/mount-namespace.js";
 import { cidrRange, cidrsOverlap } from "../harness/slots.js";
 import {
   chooseSnapshotter,
@@ -110,6 +118,22 @@ async function podLifecycle(c: CriClient, inst: ContainerdInstance, name: string
   expect((items as Msg[]).map((p) => p.id)).not.toContain(pod.podId);
 }
 
+/**
+ * An fd on the mount namespace pid runs in, so it outlives its processes: after a cleanup, what is
+ * still mounted there is what the cleanup left (in a chroot containerd has a namespace of its own).
+ */
+function pinMountNamespace(pid: number): { path: string; close(): void } {
+  const fd = openSync(`/proc/${pid}/ns/mnt`, "r");
+  return { path: `/proc/${process.pid}/fd/${fd}`, close: () => closeSync(fd) };
+}
+
+function mountsInNamespace(nsPath: string, dir: string): string[] {
+  const text = execFileSync("nsenter", [`--mount=${nsPath}`, "--", "cat", "/proc/self/mounts"], {
+    encoding: "utf8",
+  });
+  return mountsUnder(dir, text);
+}
+
 async function expectUnavailable(c: CriClient): Promise<void> {
   await expect(rt(c).Version({}, { deadlineMs: 3_000 })).rejects.toMatchObject({
     code: expect.any(Number) as number,
@@ -144,6 +168,39 @@ describe("harness helpers", () => {
       "/var/tmp/x/n1/state/a b/rootfs",
       "/var/tmp/x/n1/state/netns/cni-1",
     ]);
+  });
+
+  it("tells a chroot from `stat -c %d:%i /` inside and after joining the own mount namespace", () => {
+    expect(parseRootId("65024:1664707\n")).toBe("65024:1664707");
+    expect(parseRootId("nsenter: cannot open")).toBeUndefined();
+    expect(isChroot("65024:1664707", "65024:2")).toBe(true);
+    expect(isChroot("65024:2", "65024:2")).toBe(false);
+    expect(isChroot("65024:2", undefined)).toBe(false); // cannot tell: the normal path
+  });
+
+  it("builds a holder command line that names its base dir and owner, and finds them in it", () => {
+    const argv = holderArgv("/var/tmp/hydra-test", { pid: 4321, startTime: "987654" });
+    expect(argv.slice(0, 7)).toEqual([
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "--fork",
+      "--kill-child",
+      "--",
+    ]);
+    expect(argv.slice(-3)).toEqual([HOLDER_TAG, "/var/tmp/hydra-test", "4321:987654"]);
+    const script = argv[argv.length - 4]!;
+    // the pivot happens at the namespace's root, reached by joining the namespace again
+    expect(script).toContain("nsenter --mount=/proc/self/ns/mnt /proc/self/fd/3/bin/busybox");
+    expect(script).toMatch(/pivot_root \. "\$old"/);
+    expect(parseHolderCmdline(`${argv.join("\0")}\0`)).toEqual({
+      baseDir: "/var/tmp/hydra-test",
+      owner: { pid: 4321, startTime: "987654" },
+    });
+    expect(parseHolderCmdline("containerd\0--config\0/var/tmp/hydra-test/n1/config.toml\0")).toBeUndefined();
+    expect(parseHolderCmdline(`sh\0${HOLDER_TAG}\0/x\0not-an-owner\0`)).toBeUndefined();
+    expect(enterPrefix(77)).toEqual(["nsenter", "--mount=/proc/77/ns/mnt", "--"]);
   });
 
   it("picks the native snapshotter on overlayfs only", () => {
@@ -292,15 +349,26 @@ describe("containerd harness", () => {
     await runHelloPod(c, unixInst!, "left-running");
     // containerd, its shim, pause, sh (and sleep): the tree under the shim is found too
     expect(processesUnder(unixInst!.dir).length).toBeGreaterThanOrEqual(4);
-    await tcpInst!.kill(); // stop() after a crash: containerd comes back to remove its pods
-    await timed("stop both", () => Promise.all(insts.map((i) => i.stop())));
-    for (const inst of insts) {
-      expect(processesUnder(inst.dir)).toEqual([]);
-      expect(mountsUnder(inst.dir)).toEqual([]);
-      expect(existsSync(inst.dir)).toBe(false);
-      expect(existsSync(`/sys/class/net/${inst.bridge}`)).toBe(false);
-      expect(inst.pids().all).toEqual([]);
-      expect(await cniResultsMentioning(inst.dir)).toEqual([]);
+    const holders = insts.map((i) => i.pids().mountHolder);
+    const pins = insts.map((i) => pinMountNamespace(i.pids().containerd!));
+    try {
+      // the running pod's rootfs and netns: proof that the pinned namespace is the one to look in
+      expect(mountsInNamespace(pins[0]!.path, unixInst!.dir).length).toBeGreaterThan(0);
+      await tcpInst!.kill(); // stop() after a crash: containerd comes back to remove its pods
+      await timed("stop both", () => Promise.all(insts.map((i) => i.stop())));
+      for (const [i, inst] of insts.entries()) {
+        expect(processesUnder(inst.dir)).toEqual([]);
+        expect(mountsUnder(inst.dir)).toEqual([]);
+        expect(mountsInNamespace(pins[i]!.path, inst.dir)).toEqual([]); // where containerd mounted
+        expect(existsSync(inst.dir)).toBe(false);
+        expect(existsSync(`/sys/class/net/${inst.bridge}`)).toBe(false);
+        expect(inst.pids().all).toEqual([]);
+        expect(await cniResultsMentioning(inst.dir)).toEqual([]);
+      }
+      for (const pid of holders)
+        if (pid !== undefined) expect(processAlive(pid), `holder ${pid}`).toBe(false);
+    } finally {
+      for (const pin of pins) pin.close();
     }
   });
 });
@@ -309,9 +377,14 @@ interface ChildInstance {
   dir: string;
   bridge: string;
   pids: number[];
+  containerd: number;
+  mountHolder?: number;
 }
 
-/** Start test/fixtures/harness-child.ts (plain node + tsx loader, so signals reach it) and read its report. */
+/**
+ * Start test/fixtures/harness-child.ts (plain node + tsx loader, so signals reach it) and read its
+ * report; "exit" mode exits once its stdin is closed.
+ */
 async function runChild(
   mode: "exit" | "wait",
   baseDir: string,
@@ -319,7 +392,7 @@ async function runChild(
   const script = path.join(REPO_ROOT, "test", "fixtures", "harness-child.ts");
   const child = spawn(process.execPath, ["--import", "tsx", script, mode, baseDir], {
     cwd: REPO_ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe"],
   });
   let out = "";
   let err = "";
@@ -348,11 +421,13 @@ async function cniResultsMentioning(dir: string): Promise<string[]> {
   return files.filter((_f, i) => texts[i]!.includes(`${dir}/`));
 }
 
-async function expectGone(info: ChildInstance): Promise<void> {
+async function expectGone(info: ChildInstance, pinnedNamespace: string): Promise<void> {
   expect(await cniResultsMentioning(info.dir)).toEqual([]);
   expect(processesUnder(info.dir)).toEqual([]);
   expect(info.pids.filter((pid) => processAlive(pid))).toEqual([]); // zombies wait for init: dead
+  if (info.mountHolder !== undefined) expect(processAlive(info.mountHolder)).toBe(false);
   expect(mountsUnder(info.dir)).toEqual([]);
+  expect(mountsInNamespace(pinnedNamespace, info.dir)).toEqual([]);
   expect(existsSync(info.dir)).toBe(false);
   expect(existsSync(`/sys/class/net/${info.bridge}`)).toBe(false);
 }
@@ -364,30 +439,48 @@ describe("cleanup when the owning process dies", () => {
 
   it("exit hook: process.exit() without stop()", async () => {
     const { info, child } = await runChild("exit", baseDir);
-    await childExit(child);
-    await expectGone(info);
+    const pin = pinMountNamespace(info.containerd);
+    try {
+      child.stdin!.end();
+      await childExit(child);
+      await expectGone(info, pin.path);
+    } finally {
+      pin.close();
+    }
   });
 
   it("signal hook: SIGTERM", async () => {
     const { info, child } = await runChild("wait", baseDir);
-    child.kill("SIGTERM");
-    await childExit(child);
-    expect(child.signalCode).toBe("SIGTERM");
-    await expectGone(info);
+    const pin = pinMountNamespace(info.containerd);
+    try {
+      child.kill("SIGTERM");
+      await childExit(child);
+      expect(child.signalCode).toBe("SIGTERM");
+      await expectGone(info, pin.path);
+    } finally {
+      pin.close();
+    }
   });
 
   it("SIGKILL: the next start collects the orphaned instance", async () => {
     const { info, child } = await runChild("wait", baseDir);
-    child.kill("SIGKILL");
-    await childExit(child);
-    expect(processesUnder(info.dir).length).toBeGreaterThan(0); // containerd and the pod live on
-    const collector = await timed("start after a crash", () =>
-      startContainerd({ name: "collector", baseDir, images: false }),
-    );
+    const pin = pinMountNamespace(info.containerd);
     try {
-      await expectGone(info);
+      expect(mountsInNamespace(pin.path, info.dir).length).toBeGreaterThan(0); // the pod's
+      child.kill("SIGKILL");
+      await childExit(child);
+      expect(processesUnder(info.dir).length).toBeGreaterThan(0); // containerd and the pod live on
+      if (info.mountHolder !== undefined) expect(processAlive(info.mountHolder)).toBe(true); // so does the holder
+      const collector = await timed("start after a crash", () =>
+        startContainerd({ name: "collector", baseDir, images: false }),
+      );
+      try {
+        await expectGone(info, pin.path);
+      } finally {
+        await collector.stop();
+      }
     } finally {
-      await collector.stop();
+      pin.close();
     }
   });
 });

@@ -58,7 +58,7 @@ describe("test guest under QEMU TCG", () => {
       mounts: [{ tag: "pods", guestPath: POD_LOG_ROOT, hostPath: podsDir }],
     });
     timings["QEMU start → CRI ready"] = seconds(await guest.waitForCri(CRI_READY_TIMEOUT_MS));
-    cri = criClient(guest.criTarget);
+    cri = criClient(guest.criTarget, guest.criTls);
   });
 
   afterAll(async () => {

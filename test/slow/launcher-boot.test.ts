@@ -8,6 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { statePaths } from "../../launcher/paths.js";
+import { criTlsFor } from "../../launcher/vm/cri.js";
 import { portFree } from "../../launcher/vm/health.js";
 import { criClient } from "../harness/cri-client.js";
 import { freePort } from "../harness/ports.js";
@@ -86,9 +88,10 @@ describe("hydra-launcher with the test guest under real QEMU", () => {
     const upMs = Date.now() - start;
     expect(up.exitCode, up.all).toBe(0);
     expect(up.all).toMatch(/cri: ready after/);
+    expect(up.all).toMatch(/cri: answered over mutual TLS/);
 
-    // CRI answers right away on the host forward.
-    const cri = criClient(`127.0.0.1:${ports.cri}`);
+    // CRI answers right away on the host forward, over mutual TLS with the VM's client certificate.
+    const cri = criClient(`127.0.0.1:${ports.cri}`, criTlsFor(statePaths(path.join(tmp, "img/vm")).tls));
     try {
       const version = await cri.runtime.Version!({ version: "v1" });
       expect(version.runtime_name).toBe("containerd");
@@ -107,6 +110,7 @@ describe("hydra-launcher with the test guest under real QEMU", () => {
     expect(s).toMatchObject({
       state: "running",
       criReachable: true,
+      criTransport: "mtls",
       sshReachable: true,
       mode: "bare-kernel",
     });

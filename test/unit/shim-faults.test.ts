@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { lstat, mkdtemp, rm, stat } from "node:fs/promises";
 import { createServer } from "node:net";
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { startFakeCriBackend, type FakeCriBackend } from "../fakes/fake-cri-backend.js";
@@ -335,10 +335,11 @@ describe("serving", () => {
         startTestShim({ runtimes: { default: def.endpoint }, socketPath: socket }),
       ).rejects.toThrow(/another process is serving/);
       await new Promise<void>((r) => squatter.close(() => r()));
-      // A socket file nobody listens on, as a crashed shim leaves behind.
-      execFileSync("python3", [
-        "-c",
-        `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(socket)})`,
+      // A socket file nobody listens on, as a crashed shim leaves behind: a process that binds
+      // it and dies by SIGKILL (node itself: nothing else is sure to be installed).
+      spawnSync(process.execPath, [
+        "-e",
+        `require("node:net").createServer().listen(${JSON.stringify(socket)}, () => process.kill(process.pid, "SIGKILL"))`,
       ]);
       expect((await lstat(socket)).isSocket()).toBe(true);
       shim = await startTestShim({ runtimes: { default: def.endpoint }, socketPath: socket });

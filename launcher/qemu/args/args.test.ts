@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../config/load.js";
 import { qemuSpecFor } from "../../config/spec.js";
-import { testHost } from "../../test-support/host.js";
+import { testHost } from "../../../test/launcher-support/host.js";
 import type { HostFeatures } from "../spec.js";
 import { buildQemuArgs, qemuBinary } from "./index.js";
 
@@ -18,11 +18,10 @@ function argv(
   const host = testHost();
   const c = loadConfig({ host, env: {}, flags }).config;
   const spec = qemuSpecFor(c, {
-    arch: host.arch,
     rootfsPresent: opts.rootfsPresent ?? false,
     daemonize: opts.daemonize ?? false,
   });
-  return [qemuBinary(host.arch), ...buildQemuArgs(spec, features)];
+  return [qemuBinary(c.KVM_ARCH), ...buildQemuArgs(spec, features)];
 }
 
 /** One option and its value per line: golden diffs stay readable. */
@@ -55,6 +54,11 @@ describe("buildQemuArgs golden files", () => {
       argv({ ...BARE, DISABLE_9P_KUBELET_MOUNTS: "1", KVM_MEMORY: "512M" }, TCG, { daemonize: true }),
     ],
     ["bare-kernel-rootfs", argv({ ...BARE, KVM_KERNEL_APPEND: "quiet" }, TCG, { rootfsPresent: true })],
+    // an aarch64 guest on this x86_64 test host: virt, a TCG-friendly CPU, the v7 UEFI firmware
+    [
+      "aarch64-bare-kernel-uefi",
+      argv({ ...BARE, KVM_ARCH: "arm64", DEFAULT_RIMD_KERNEL_FILENAME: "Image" }, TCG, { daemonize: true }),
+    ],
     [
       "extra-ports",
       argv({ DEFAULT_KVM_PORTS_REDIRECT: "8080:80;8443:443", DEFAULT_KVM_HOST_STREAM_PORT: "" }),
@@ -106,6 +110,22 @@ describe("buildQemuArgs properties", () => {
       ...BARE,
     });
     expect(a.join(" ")).not.toMatch(/s3cret-pw|tok-123|p4ss/);
+  });
+
+  it("gives the virt machine's 64 MiB flash banks the VM's own firmware copies, other machines the files", () => {
+    const flash = (a: string[]) => a.filter((x) => x.startsWith("if=pflash"));
+    const fw = { KVM_BIOS: "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd", KVM_BIOS_VAR: "/fw/vars.fd" };
+    expect(flash(argv({ ...fw, KVM_MACHINE_TYPE: "virt" }))).toEqual([
+      "if=pflash,format=raw,readonly=on,file=/work/image/vm/firmware/code-QEMU_EFI.fd",
+      "if=pflash,format=raw,file=/work/image/vm/firmware/vars.fd",
+    ]);
+    expect(flash(argv({ KVM_BIOS: "/fw/code.fd", KVM_MACHINE_TYPE: "virt-7.2,gic-version=3" }))).toHaveLength(
+      2,
+    );
+    expect(flash(argv({ ...fw, KVM_MACHINE_TYPE: "q35" }))).toEqual([
+      "if=pflash,format=raw,readonly=on,file=/usr/share/qemu-efi-aarch64/QEMU_EFI.fd",
+      "if=pflash,format=raw,file=/fw/vars.fd",
+    ]);
   });
 
   it("doubles commas inside option values", () => {

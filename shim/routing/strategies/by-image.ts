@@ -4,6 +4,7 @@
 import type { UnaryReply } from "../../backends/backend.js";
 import { readBytes, readString } from "../../wire/reader.js";
 import { IMAGE_REQUEST, LIST_FILTER, PULL_IMAGE } from "../../wire/fields.js";
+import { pulledImageRef } from "../../images/messages.js";
 import type { ShimServices, UnaryCtx } from "../context.js";
 import { forward, withBackendHandler } from "./forward.js";
 
@@ -19,13 +20,20 @@ export function byListImagesHandler(ctx: UnaryCtx, s: ShimServices): Promise<Una
   return forward(ctx, b, withBackendHandler(ctx.request, LIST_FILTER.imagesHandler, b));
 }
 
-export function pullImage(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> {
+/**
+ * PullImage. Into a non-default backend, a successful pull also records the image's use (image GC)
+ * and the credentials that worked, for this pod and image only (CreateContainer's pull).
+ */
+export async function pullImage(ctx: UnaryCtx, s: ShimServices): Promise<UnaryReply> {
   const handler = readString(ctx.request, IMAGE_REQUEST.handler);
+  const podUid = readString(ctx.request, PULL_IMAGE.podUid);
   const backend =
-    handler !== ""
-      ? s.backends.byHandler(handler)
-      : (s.index.podOwner(readString(ctx.request, PULL_IMAGE.podUid)) ?? s.backends.default);
-  const auth = readBytes(ctx.request, [PULL_IMAGE.auth]);
-  if (auth) s.credentials.remember(readString(ctx.request, IMAGE_REQUEST.image), auth);
-  return forward(ctx, backend, withBackendHandler(ctx.request, IMAGE_REQUEST.handler, backend));
+    handler !== "" ? s.backends.byHandler(handler) : (s.index.podOwner(podUid) ?? s.backends.default);
+  const reply = await forward(ctx, backend, withBackendHandler(ctx.request, IMAGE_REQUEST.handler, backend));
+  if (backend !== s.backends.default) {
+    const auth = readBytes(ctx.request, [PULL_IMAGE.auth]);
+    if (auth) s.credentials.remember(podUid, readString(ctx.request, IMAGE_REQUEST.image), auth);
+    s.imageUse.record(backend.name, pulledImageRef(reply.message), Date.now());
+  }
+  return reply;
 }

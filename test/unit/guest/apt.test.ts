@@ -6,6 +6,8 @@ import {
   parseDependsNames,
   parseRecords,
   parseRecursiveDepends,
+  recordsOf,
+  qualified,
   type PackageRecord,
 } from "../../guest/apt.js";
 import { GuestBuildError } from "../../guest/errors.js";
@@ -48,6 +50,17 @@ describe("apt records", () => {
     expect(libc?.depends).toEqual(["libgcc-s1", "libc6-dev"]);
   });
 
+  it("keeps one architecture's records (and all) when two are configured (dpkg --add-architecture)", () => {
+    const both = [
+      rec("libc6", "libs"),
+      { ...rec("libc6", "libs"), architecture: "arm64" },
+      { ...rec("tzdata", ""), architecture: "all" },
+    ];
+    const names = (arch: string) => recordsOf(both, arch).map((r) => `${r.name}:${r.architecture}`);
+    expect(names("amd64")).toEqual(["libc6:amd64", "tzdata:all"]);
+    expect(names("arm64")).toEqual(["libc6:arm64", "tzdata:all"]);
+  });
+
   it("takes the first alternative and drops versions and arch qualifiers", () => {
     expect(parseDependsNames("a (>= 1), b | c, d:any, ")).toEqual(["a", "b", "d"]);
     expect(parseDependsNames("")).toEqual([]);
@@ -62,6 +75,16 @@ describe("apt records", () => {
     const meta = rec("linux-image-amd64", "kernel", ["linux-image-6.1.0-56-amd64"]);
     expect(kernelPackageOf(meta)).toBe("linux-image-6.1.0-56-amd64");
     expect(() => kernelPackageOf({ ...meta, depends: [] })).toThrow(GuestBuildError);
+  });
+
+  it("asks apt for one architecture's package, except for Architecture: all", () => {
+    expect(qualified("libc6", "arm64")).toBe("libc6:arm64");
+    expect(qualified("tzdata", "all")).toBe("tzdata");
+  });
+
+  it("keeps arch qualifiers apt-cache depends prints for a qualified root", () => {
+    const text = "runc:arm64\n  Depends: libc6:arm64\nlibc6:arm64\n  Depends: libgcc-s1:arm64\nlinux-base\n";
+    expect(parseRecursiveDepends(text)).toEqual(["runc:arm64", "libc6:arm64", "linux-base"]);
   });
 
   it("reads package names from apt-cache depends --recurse, skipping virtual ones", () => {

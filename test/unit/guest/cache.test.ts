@@ -51,12 +51,12 @@ describe("withLock", () => {
 
   it("runs holders one at a time and removes the lock", async () => {
     const { lock, events, job } = recorder();
-    // A live foreign holder: the parent process's pid.
-    await fs.writeFile(lock, String(process.ppid));
+    // A live foreign holder: a fresh lock directory (its holder keeps the mtime fresh).
+    await fs.mkdir(lock);
     const waiting = job("a");
     await sleep(100);
     expect(events).toEqual([]);
-    await fs.rm(lock);
+    await fs.rmdir(lock);
     await waiting;
     await job("b");
     expect(events).toEqual(["a in", "a out", "b in", "b out"]);
@@ -69,9 +69,11 @@ describe("withLock", () => {
     expect(events).toEqual(["a in", "a out", "b in", "b out"]);
   });
 
-  it("takes over the lock of a dead process", async () => {
+  it("takes over a lock its holder stopped refreshing (the holder died)", async () => {
     const lock = path.join(dir, "k.lock");
-    await fs.writeFile(lock, "999999999");
+    await fs.mkdir(lock);
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await fs.utimes(lock, longAgo, longAgo);
     expect(await withLock(lock, () => Promise.resolve("ran"))).toBe("ran");
   });
 });

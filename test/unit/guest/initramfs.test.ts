@@ -14,6 +14,7 @@ function inputs(overrides: Partial<InitramfsInputs> = {}): InitramfsInputs {
       ["libc.so.6", host("/x/libc.so.6")],
       ["ld-linux-x86-64.so.2", host("/x/ld.so")],
     ]),
+    libraryDir: "lib/x86_64-linux-gnu",
     interpreters: ["/lib64/ld-linux-x86-64.so.2"],
     modules: [
       { name: "virtio_ring", file: host("/k/virtio_ring.ko", 0o100644) },
@@ -60,6 +61,24 @@ describe("planInitramfs", () => {
     expect(entries.get("var/lib/hydra/images/images.tar")).toMatchObject({ kind: "file" });
     expect(entries.get("dev/console")).toMatchObject({ kind: "chardev", major: 5, minor: 1 });
     expect(entries.get("init")).toMatchObject({ kind: "file", mode: 0o755 });
+  });
+
+  it("puts an arm64 guest's libraries in its triplet dir and links its interpreter there", () => {
+    const entries = byPath(
+      planInitramfs(
+        inputs({
+          libraries: new Map([["ld-linux-aarch64.so.1", host("/x/ld.so")]]),
+          libraryDir: "lib/aarch64-linux-gnu",
+          interpreters: ["/lib/ld-linux-aarch64.so.1"],
+        }),
+      ),
+    );
+    expect(entries.get("lib/aarch64-linux-gnu/ld-linux-aarch64.so.1")).toMatchObject({ kind: "file" });
+    expect(entries.get("lib/ld-linux-aarch64.so.1")).toEqual({
+      kind: "symlink",
+      path: "lib/ld-linux-aarch64.so.1",
+      target: "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+    });
   });
 
   it("links applets to busybox without shadowing real binaries", () => {

@@ -1,8 +1,16 @@
 import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { bzImagePayload, moduleLoadOrder, moduleName, resolveModules } from "../../guest/kernel.js";
+import {
+  arm64ImageKind,
+  bzImagePayload,
+  extractArm64Image,
+  moduleLoadOrder,
+  moduleName,
+  resolveModules,
+} from "../../guest/kernel.js";
 
 function fakeBzImage(payload: Buffer, setupSectors = 1): Buffer {
   const start = (setupSectors + 1) * 512;
@@ -30,6 +38,41 @@ describe("bzImagePayload", () => {
     expect(() => bzImagePayload(fakeBzImage(Buffer.from([0x28, 0xb5, 0x2f, 0xfd])))).toThrow(
       /starts 28b52ffd; xz and gzip are/,
     );
+  });
+});
+
+/** The first 64 bytes of an arm64 Image: "MZ" (EFI stub), then the "ARM\x64" magic at 0x38. */
+function fakeArm64Image(size = 4096): Buffer {
+  const image = Buffer.alloc(size, 0x11);
+  image.write("MZ", 0, "latin1");
+  image.write("ARM\x64", 0x38, "latin1");
+  return image;
+}
+
+describe("arm64 Image", () => {
+  let dir = "";
+  afterEach(async () => {
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it("tells an Image from Image.gz and names anything else", () => {
+    expect(arm64ImageKind(fakeArm64Image())).toBe("image");
+    expect(arm64ImageKind(Buffer.from([0x1f, 0x8b, 8, 0]))).toBe("gzip");
+    const zboot = Buffer.alloc(64);
+    zboot.write("MZ\0\0zimg", 0, "latin1");
+    expect(() => arm64ImageKind(zboot)).toThrow(/EFI zboot image: not supported/);
+    expect(() => arm64ImageKind(fakeBzImage(Buffer.from("x")))).toThrow(/not an arm64 kernel Image/);
+  });
+
+  it("copies an Image and gunzips an Image.gz to the same bytes", async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "hydra-arm64-image-"));
+    const image = fakeArm64Image();
+    await fs.writeFile(path.join(dir, "Image"), image);
+    await fs.writeFile(path.join(dir, "Image.gz"), gzipSync(image));
+    await extractArm64Image(path.join(dir, "Image"), path.join(dir, "out1"));
+    await extractArm64Image(path.join(dir, "Image.gz"), path.join(dir, "out2"));
+    expect((await fs.readFile(path.join(dir, "out1"))).equals(image)).toBe(true);
+    expect((await fs.readFile(path.join(dir, "out2"))).equals(image)).toBe(true);
   });
 });
 

@@ -6,6 +6,9 @@ HYDRA_ENV=$HYDRA_RUN/env
 HYDRA_FW_CFG=/sys/firmware/qemu_fw_cfg/by_name/opt/hydra/env/raw
 CONTAINERD_SOCK=/run/containerd/containerd.sock
 IMAGES_IMPORTED=$HYDRA_RUN/images-imported
+# The CRI port's TLS files (from fw_cfg; 0700) and containerd's mutual-TLS listener on guest loopback.
+CRI_TLS_DIR=$HYDRA_RUN/tls
+CONTAINERD_TLS_PORT=35010
 GUEST_IP=10.0.2.15
 GUEST_PREFIX=24
 GUEST_GATEWAY=10.0.2.2
