@@ -61,6 +61,16 @@ export const READINESS = {
   attemptTimeoutMs: 3_000,
   /** Serial log lines shown when `up` fails. */
   serialTailLines: 30,
+  /** While the guest's stage stays the same, its progress is shown at most this often. */
+  progressEveryMs: 30_000,
+  /** …and repeated this often when nothing new appears, so a silent step still shows time passing. */
+  progressStillMs: 120_000,
+  /**
+   * After cloud-init finished with a blocking error (a package not installed…), how long `up` still
+   * waits for ssh and CRI before it gives up with that error (the seed's services start before
+   * cloud-init says it finished, so this is only slack for a slow machine).
+   */
+  afterCloudInitMs: 180_000,
 } as const;
 
 export const SHUTDOWN = {

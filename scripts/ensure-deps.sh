@@ -35,6 +35,9 @@ PACKAGES=(
   systemd                     # systemd-analyze verify: the installer's units checked by systemd's parser
   docker-registry             # a real OCI registry with basic auth (image credentials + image GC tests)
   apache2-utils               # htpasswd: the bcrypt password file that registry checks
+  debootstrap                 # test/cloud-image: the Debian rootfs of the cloud-image stand-in
+  fdisk                       # test/cloud-image: sfdisk writes its partition table (no loop devices)
+  e2fsprogs                   # test/cloud-image: mkfs.ext4 -d fills its root partition from a directory
 )
 # With --arm64: the arm64 test guest booted on this (any) host.
 ARM64_PACKAGES=(

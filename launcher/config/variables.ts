@@ -99,6 +99,9 @@ export const VARIABLES = {
     default: "6.12.12+bpo",
     meaning: "Kernel version cloud-init installs in the cloud image",
     status: "supported",
+    note:
+      "that package is no longer on Debian's mirrors (backports keep current kernels only), and apt then installs nothing: " +
+      "set KERNEL_VERSION, e.g. linux-image-amd64/bookworm-backports; a full kernel, not -cloud-: the cloud flavour has no 9p",
   }),
   KERNEL_VERSION: v({
     schema: text,
@@ -494,9 +497,9 @@ export const VARIABLES = {
   }),
   HYDRA_UP_TIMEOUT: v({
     schema: int(1, 86_400),
-    default: "1800",
+    default: "3600",
     meaning:
-      "Seconds `up` waits for the VM to be ready (cloud-init installs packages: slow under TCG); same as --timeout",
+      "Seconds `up` waits for the VM to be ready (cloud-init installs packages and a kernel: under TCG on 2 busy cores that took 52 min); same as --timeout. An error cloud-init reports ends the wait sooner",
     status: "new",
   }),
   HYDRA_DOWN_TIMEOUT: v({

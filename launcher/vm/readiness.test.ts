@@ -103,6 +103,21 @@ describe("waitUntilReady", () => {
     expect((err as Error).message).toMatch(/step 'ssh'.*not an ssh banner/);
   });
 
+  it("polls the boot progress before every check; its error ends the wait at once", async () => {
+    let polls = 0;
+    const err = await waitUntilReady({
+      ...base,
+      ports: { ssh: await sshServer(), cri: await criServer(false), stream: null },
+      timeoutMs: 60_000,
+      onPoll: async () => {
+        if (++polls === 3) throw new NotReadyError("the guest's cloud-init finished 180 s ago with errors");
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotReadyError);
+    expect((err as Error).message).toMatch(/cloud-init finished 180 s ago/);
+    expect(polls).toBe(3);
+  });
+
   it("fails fast when QEMU exits", async () => {
     const err = await waitUntilReady({
       ...base,

@@ -25,6 +25,8 @@ export interface ReadinessInput {
   signal?: AbortSignal;
   /** The launcher's client credentials: CRI is asked over mutual TLS (plain text only to diagnose). */
   criTls?: CriTls;
+  /** Called on every poll (the boot progress read from the serial log); may throw to give up. */
+  onPoll?: () => Promise<void>;
 }
 
 export interface Ready {
@@ -64,6 +66,7 @@ export async function waitUntilReady(input: ReadinessInput): Promise<Ready> {
     let lastError = "";
     for (;;) {
       input.signal?.throwIfAborted();
+      await input.onPoll?.();
       if (!input.alive()) {
         throw new BootError(`QEMU exited while waiting for ${step}${withTail(await input.serialTail())}`);
       }

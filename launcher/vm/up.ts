@@ -18,6 +18,7 @@ import type { Reporter } from "../report.js";
 import { shellCommand } from "../shell-quote.js";
 import { READINESS } from "../tunables.js";
 import { attached, awaitBoot, type RunningQemu, startQemu } from "./boot.js";
+import { followBootProgress } from "./boot-progress.js";
 import { criTlsFor } from "./cri.js";
 import { stopVm } from "./down.js";
 import { downRan, foregroundExit, onStopSignals } from "./foreground.js";
@@ -226,6 +227,17 @@ async function bootAttempt(
   a.setVm(vm);
   await writeState(paths, { pid: vm.pid, ...a.state });
   o.report.debug(`QEMU pid ${vm.pid}; launcher overhead ${a.state.launcherOverheadMs} ms`);
+  // in the foreground the console itself is on the terminal: progress only in debug output
+  const progress = followBootProgress({
+    serialLog: paths.serialLog,
+    startedAt: Date.now(),
+    info: (m) => (a.daemonize ? o.report.info(m) : o.report.debug(m)),
+    warn: (m) => (a.daemonize ? o.report.warn(m) : o.report.debug(m)),
+    hint: c.RUN_BARE_KERNEL
+      ? undefined
+      : `cloud-init installs the seed's packages and KERNEL_VERSION=${c.KERNEL_VERSION || "(none)"} from the guest's Debian mirror`,
+    vmKeepsRunning: a.daemonize,
+  });
   try {
     const outcome = await awaitBoot({
       vm,
@@ -239,6 +251,7 @@ async function bootAttempt(
       serialTail: () => tailLines(paths.serialLog, READINESS.serialTailLines),
       onStep: (step, detail) => o.report.info(`${step}: ${detail}`),
       criTls: criTlsFor(paths.tls),
+      onPoll: () => progress.poll(),
     });
     if (outcome.kind !== "ready") return outcome;
     reportCriTransport(o, outcome.ready);
