@@ -208,7 +208,9 @@ describe("loadConfigFile", () => {
       const c = await loadConfigFile(file);
       expect(c.backends[1]?.tls?.ca).toBe(`${dir}/nope.pem`);
       expect(c.warnings).toEqual([
-        expect.stringMatching(/^backends\.nelly\.tls\.ca: cannot read .*nope\.pem \(ENOENT\); calls to backend "nelly" fail UNAVAILABLE/),
+        expect.stringMatching(
+          /^backends\.nelly\.tls\.ca: cannot read .*nope\.pem \(ENOENT\); calls to backend "nelly" fail UNAVAILABLE/,
+        ),
       ]);
       await expect(loadConfigFile(path.join(dir, "missing.yaml"))).rejects.toBeInstanceOf(ConfigError);
     } finally {
