@@ -16,7 +16,8 @@ import { ImageCredentials } from "./routing/image-credentials.js";
 import { CallGate } from "./server/gate.js";
 import { AnswerSaver } from "./state/answer-saver.js";
 import { LastKnownGood } from "./state/last-known-good.js";
-import { prepareStateDir, readAnswers } from "./state/last-known-good-file.js";
+import { prepareStateDir } from "./state/backend-state-file.js";
+import { readAnswers } from "./state/last-known-good-file.js";
 import { buildServer } from "./server/server.js";
 import {
   applySocketPermissions,

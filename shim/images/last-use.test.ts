@@ -77,6 +77,8 @@ describe("image-last-use.json", () => {
       "backend nelly moved from tcp:127.0.0.1:1 to tcp:127.0.0.1:35000",
       "backend gone is no longer configured",
     ]);
+    const goneEmpty = { format: 1, backends: { gone: { endpoint: "tcp:127.0.0.1:2", images: {} } } };
+    expect(parseLastUse(JSON.stringify(goneEmpty), backends).skipped).toEqual([]);
     expect(parseLastUse("{", backends).skipped[0]).toMatch(/not JSON/);
     expect(parseLastUse('{"format":2}', backends).skipped[0]).toMatch(/not a format 1 file/);
   });

@@ -5,7 +5,7 @@ import type { ShimConfig } from "../config/types.js";
 import type { ShimServices } from "../routing/context.js";
 import { PeriodicSaver } from "../state/periodic-saver.js";
 import { readLastUse, writeLastUse } from "../state/image-last-use-file.js";
-import { prepareStateDir } from "../state/last-known-good-file.js";
+import { prepareStateDir } from "../state/backend-state-file.js";
 import { ImageGc } from "./gc.js";
 
 export interface ImageLifecycle {

@@ -1,35 +1,30 @@
 // Image last-use times on disk (<state_dir>/image-last-use.json), so the GC's least-recently-used
-// order survives a shim restart. Read back only for backends with the same name and endpoint (a
-// moved endpoint is another runtime, whose images these times do not describe). Written
-// atomically (temp file + rename), mode 0600, like last-known-good.json.
-import { readFile, rename, writeFile } from "node:fs/promises";
-import path from "node:path";
+// order survives a shim restart. Read back only for backends with the same name and endpoint, and
+// written atomically, mode 0600, like last-known-good.json (backend-state-file.ts).
 import type { BackendConfig } from "../config/types.js";
 import type { LastUseEntry } from "../images/last-use.js";
+import {
+  isRecord,
+  parseStateFile,
+  readStateFile,
+  renderStateFile,
+  writeStateFile,
+  type PartShape,
+} from "./backend-state-file.js";
 
 export const IMAGE_LAST_USE_FILE = "image-last-use.json";
-const FORMAT = 1;
 
-interface SavedFile {
-  format: typeof FORMAT;
-  backends: Record<string, { endpoint: string; images: Record<string, number> }>;
+/** A backend's part: image id to last use (wall-clock ms). */
+interface Part {
+  images: Record<string, number>;
 }
 
-// Checked by hand rather than with the config's schema library: the daemon reads this file at
-// start and should not load that library for it (shim/config/isolated.ts).
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
-
-function isSavedFile(v: unknown): v is SavedFile {
-  if (!isRecord(v) || v.format !== FORMAT || !isRecord(v.backends)) return false;
-  return Object.values(v.backends).every(
-    (b) =>
-      isRecord(b) &&
-      typeof b.endpoint === "string" &&
-      isRecord(b.images) &&
-      Object.values(b.images).every((at) => Number.isSafeInteger(at) && (at as number) >= 0),
-  );
-}
+const SHAPE: PartShape<Part> = {
+  isPart: (b) =>
+    isRecord(b.images) &&
+    Object.values(b.images).every((at) => Number.isSafeInteger(at) && (at as number) >= 0),
+  isEmpty: (p) => Object.keys(p.images).length === 0,
+};
 
 export interface LastUseReadResult {
   entries: LastUseEntry[];
@@ -38,38 +33,18 @@ export interface LastUseReadResult {
 }
 
 export function renderLastUse(entries: readonly LastUseEntry[], backends: readonly BackendConfig[]): string {
-  const out: SavedFile = { format: FORMAT, backends: {} };
-  for (const b of backends) out.backends[b.name] = { endpoint: b.endpoint.text, images: {} };
-  for (const e of entries) {
-    const b = out.backends[e.backend];
-    if (b) b.images[e.imageId] = e.at;
-  }
-  return JSON.stringify(out);
+  return renderStateFile<Part>(backends, (backend) => {
+    const images: Record<string, number> = {};
+    for (const e of entries) if (e.backend === backend) images[e.imageId] = e.at;
+    return { images };
+  });
 }
 
 export function parseLastUse(text: string, backends: readonly BackendConfig[]): LastUseReadResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { entries: [], skipped: [`not JSON (${(err as Error).message}): ignored, it is rewritten soon`] };
-  }
-  if (!isSavedFile(json))
-    return { entries: [], skipped: [`not a format ${FORMAT} file: ignored, it is rewritten soon`] };
-  const entries: LastUseEntry[] = [];
-  const skipped: string[] = [];
-  for (const [name, saved] of Object.entries(json.backends)) {
-    const now = backends.find((b) => b.name === name);
-    if (!now) {
-      if (Object.keys(saved.images).length > 0) skipped.push(`backend ${name} is no longer configured`);
-      continue;
-    }
-    if (now.endpoint.text !== saved.endpoint) {
-      skipped.push(`backend ${name} moved from ${saved.endpoint} to ${now.endpoint.text}`);
-      continue;
-    }
-    for (const [imageId, at] of Object.entries(saved.images)) entries.push({ backend: name, imageId, at });
-  }
+  const { parts, skipped } = parseStateFile(text, backends, SHAPE);
+  const entries = parts.flatMap(({ backend, part }) =>
+    Object.entries(part.images).map(([imageId, at]) => ({ backend, imageId, at })),
+  );
   return { entries, skipped };
 }
 
@@ -78,14 +53,8 @@ export async function readLastUse(
   dir: string,
   backends: readonly BackendConfig[],
 ): Promise<LastUseReadResult> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, IMAGE_LAST_USE_FILE), "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { entries: [], skipped: [] };
-    throw err;
-  }
-  return parseLastUse(text, backends);
+  const text = await readStateFile(dir, IMAGE_LAST_USE_FILE);
+  return text === undefined ? { entries: [], skipped: [] } : parseLastUse(text, backends);
 }
 
 export async function writeLastUse(
@@ -93,8 +62,5 @@ export async function writeLastUse(
   entries: readonly LastUseEntry[],
   backends: readonly BackendConfig[],
 ): Promise<void> {
-  const file = path.join(dir, IMAGE_LAST_USE_FILE);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, renderLastUse(entries, backends), { mode: 0o600 });
-  await rename(tmp, file);
+  await writeStateFile(dir, IMAGE_LAST_USE_FILE, renderLastUse(entries, backends));
 }

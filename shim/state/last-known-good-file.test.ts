@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { backendConfigs } from "../../test/fakes/backend-configs.js";
+import { prepareStateDir } from "./backend-state-file.js";
 import type { SavedAnswer } from "./last-known-good.js";
 import {
   LAST_KNOWN_GOOD_FILE,
   parseAnswers,
-  prepareStateDir,
   readAnswers,
   renderAnswers,
   writeAnswers,
