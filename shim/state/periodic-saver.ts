@@ -19,6 +19,7 @@ export class PeriodicSaver {
     this.timer.unref();
   }
 
+  /** Writes if anything changed since the last good write; resolves when done. */
   save(): Promise<void> {
     this.writing = this.writing.then(async () => {
       const version = this.version();
