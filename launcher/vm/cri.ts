@@ -1,5 +1,6 @@
-// The launcher's own small CRI client: Version and Status, decoded with proto-loader from our
-// copy of the CRI schema. Loaded lazily so commands that never ask CRI do not pay for it.
+// The launcher's own small CRI client: one channel per question, calls decoded with proto-loader
+// from our copy of the CRI schema (loaded lazily so commands that never ask CRI do not pay for it);
+// Version and Status here, ImageFsInfo in image-fs.ts.
 import fsp from "node:fs/promises";
 import type * as grpcTypes from "@grpc/grpc-js";
 import { assetPath, type TlsPaths } from "../paths.js";
@@ -10,20 +11,23 @@ type Unary = (
   opts: grpcTypes.CallOptions,
   cb: (err: Error | null, res: unknown) => void,
 ) => void;
-interface RuntimeClient extends grpcTypes.Client {
-  Version: Unary;
-  Status: Unary;
-}
-
 type Ctor = new (
   target: string,
   creds: grpcTypes.ChannelCredentials,
   options?: grpcTypes.ChannelOptions,
-) => RuntimeClient;
-let ctor: Promise<Ctor> | undefined;
+) => grpcTypes.Client;
 
-async function runtimeServiceCtor() {
-  ctor ??= (async () => {
+/** The methods the launcher calls, by service. */
+interface CriMethods {
+  RuntimeService: "Version" | "Status";
+  ImageService: "ImageFsInfo";
+}
+type CriService = keyof CriMethods;
+
+let services: Promise<Record<CriService, Ctor>> | undefined;
+
+async function serviceCtor(service: CriService): Promise<Ctor> {
+  services ??= (async () => {
     const protoLoader = await import("@grpc/proto-loader");
     const grpc = await import("@grpc/grpc-js");
     const def = await protoLoader.load(assetPath("proto/runtime/v1/api.proto"), {
@@ -32,12 +36,44 @@ async function runtimeServiceCtor() {
       enums: String,
       defaults: true,
     });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      runtime: { v1: { RuntimeService: Ctor } };
-    };
-    return pkg.runtime.v1.RuntimeService;
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { runtime: { v1: Record<CriService, Ctor> } };
+    return pkg.runtime.v1;
   })();
-  return ctor;
+  return (await services)[service];
+}
+
+/** A unary call on an open client; the deadline counts from when the call starts. */
+export type CriCall<S extends CriService> = (
+  method: CriMethods[S],
+  req: object,
+) => Promise<Record<string, unknown>>;
+
+/**
+ * Runs `use` with a client of `service` at `host:port` on a channel of its own (mutual TLS when
+ * `tls` is given), closed when `use` is done.
+ */
+export async function withCriClient<S extends CriService, T>(
+  service: S,
+  target: string,
+  timeoutMs: number,
+  tls: CriTls | undefined,
+  use: (call: CriCall<S>) => Promise<T>,
+): Promise<T> {
+  const Service = await serviceCtor(service);
+  const channel = await criChannel(tls);
+  const client = new Service(target, channel.creds, channel.options);
+  const methods = client as unknown as Record<CriMethods[S], Unary>;
+  const call: CriCall<S> = (method, req) =>
+    new Promise((resolve, reject) =>
+      methods[method].call(client, req, { deadline: Date.now() + timeoutMs }, (err, res) =>
+        err ? reject(err) : resolve(res as Record<string, unknown>),
+      ),
+    );
+  try {
+    return await use(call);
+  } finally {
+    client.close();
+  }
 }
 
 export interface CriReady {
@@ -94,16 +130,7 @@ export async function criProbe(
 
 /** Version + Status over `host:port`; throws unless RuntimeReady is true. */
 export async function criReady(target: string, timeoutMs: number, tls?: CriTls): Promise<CriReady> {
-  const Service = await runtimeServiceCtor();
-  const channel = await criChannel(tls);
-  const client = new Service(target, channel.creds, channel.options);
-  const call = (method: "Version" | "Status", req: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) =>
-      client[method].call(client, req, { deadline: Date.now() + timeoutMs }, (err, res) =>
-        err ? reject(err) : resolve(res as Record<string, unknown>),
-      ),
-    );
-  try {
+  return withCriClient("RuntimeService", target, timeoutMs, tls, async (call) => {
     const version = await call("Version", { version: "v1" });
     const status = await call("Status", {});
     const conditions = ((
@@ -116,7 +143,5 @@ export async function criReady(target: string, timeoutMs: number, tls?: CriTls):
       );
     }
     return { runtimeName: String(version.runtime_name), runtimeVersion: String(version.runtime_version) };
-  } finally {
-    client.close();
-  }
+  });
 }

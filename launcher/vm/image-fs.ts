@@ -1,47 +1,11 @@
 // The VM's image filesystem as its containerd reports it (CRI ImageFsInfo): what `status` shows,
-// the same figure hydra-shim's image GC works from. Loaded lazily like vm/cri.ts.
-import type * as grpcTypes from "@grpc/grpc-js";
-import { assetPath } from "../paths.js";
-import { criChannel, type CriTls } from "./cri.js";
-
-type Unary = (
-  req: object,
-  opts: grpcTypes.CallOptions,
-  cb: (err: Error | null, res: unknown) => void,
-) => void;
-interface ImageClient extends grpcTypes.Client {
-  ImageFsInfo: Unary;
-}
+// the same figure hydra-shim's image GC works from. Asked with vm/cri.ts's client.
+import { withCriClient, type CriTls } from "./cri.js";
 
 export interface ImageFsUsage {
   mountpoint: string;
   usedBytes: number;
   inodesUsed: number | null;
-}
-
-type Ctor = new (
-  target: string,
-  creds: grpcTypes.ChannelCredentials,
-  options?: grpcTypes.ChannelOptions,
-) => ImageClient;
-let ctor: Promise<Ctor> | undefined;
-
-async function imageServiceCtor() {
-  ctor ??= (async () => {
-    const protoLoader = await import("@grpc/proto-loader");
-    const grpc = await import("@grpc/grpc-js");
-    const def = await protoLoader.load(assetPath("proto/runtime/v1/api.proto"), {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-    });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      runtime: { v1: { ImageService: Ctor } };
-    };
-    return pkg.runtime.v1.ImageService;
-  })();
-  return ctor;
 }
 
 interface RawUsage {
@@ -61,19 +25,9 @@ export function imageFsFromResponse(res: { image_filesystems?: RawUsage[] }): Im
 
 /** CRI ImageFsInfo over `host:port` (mutual TLS when `tls` is given). */
 export async function imageFsUsage(target: string, timeoutMs: number, tls?: CriTls): Promise<ImageFsUsage[]> {
-  const Service = await imageServiceCtor();
-  const channel = await criChannel(tls);
-  const client = new Service(target, channel.creds, channel.options);
-  try {
-    const res = await new Promise<{ image_filesystems?: RawUsage[] }>((resolve, reject) =>
-      client.ImageFsInfo.call(client, {}, { deadline: Date.now() + timeoutMs }, (err, r) =>
-        err ? reject(err) : resolve(r as { image_filesystems?: RawUsage[] }),
-      ),
-    );
-    return imageFsFromResponse(res);
-  } finally {
-    client.close();
-  }
+  return withCriClient("ImageService", target, timeoutMs, tls, async (call) =>
+    imageFsFromResponse((await call("ImageFsInfo", {})) as { image_filesystems?: RawUsage[] }),
+  );
 }
 
 /** "/var/lib/containerd/…: 1.20 GiB used, 34,512 inodes" for the status text. */
