@@ -1,4 +1,6 @@
 // The demo's failures, each with the exit code `npm run demo` ends with.
+import { ExitCodeError } from "../launcher/exit-code-error.js";
+
 export const EXIT = {
   ok: 0,
   /** A check failed: something ran, but not as it must (wrong place, wrong output). */
@@ -11,16 +13,7 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
-export class DemoError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class DemoError extends ExitCodeError {}
 
 /** What was seen is not what must be. */
 export class CheckError extends DemoError {

@@ -1,5 +1,6 @@
 // Typed errors of hydra-launcher. Each carries the process exit code the CLI returns for it, so
 // scripts can tell a bad setting from a missing tool from a VM that never became ready.
+import { ExitCodeError } from "./exit-code-error.js";
 
 /** Exit codes of `hydra-launcher` (documented in docs/launcher.md and `--help`). */
 export const EXIT = {
@@ -14,12 +15,10 @@ export const EXIT = {
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-export class LauncherError extends Error {
-  readonly exitCode: ExitCode;
+export class LauncherError extends ExitCodeError {
+  declare readonly exitCode: ExitCode;
   constructor(message: string, exitCode: ExitCode, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.exitCode = exitCode;
+    super(message, exitCode, options);
   }
 }
 

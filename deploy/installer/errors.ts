@@ -1,20 +1,12 @@
 // Typed installer errors; each carries the exit code the CLI returns (sysexits.h values
 // so scripts can tell bad usage from a broken node from a failing command).
+import { ExitCodeError } from "../../launcher/exit-code-error.js";
 import { EXIT as SHIM_EXIT } from "../../shim/constants.js";
 
 /** The shim's sysexits codes, plus verify's two outcomes below 64. */
 export const EXIT = { ...SHIM_EXIT, partial: 1, notInstalled: 2 } as const;
 
-export class InstallError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class InstallError extends ExitCodeError {}
 
 /** Bad command-line input; the message names the option and the fix. */
 export class UsageError extends InstallError {
