@@ -37,21 +37,57 @@ export interface FrameError {
   details: string;
 }
 
-/** The error for a prefix with a bad flag or a length over the limit; undefined when it is fine. */
-function checkPrefix(flag: number, length: number, maxBytes: number): FrameError | undefined {
-  if (flag > 1) {
-    return {
-      code: Status.INTERNAL,
-      details: `malformed gRPC message prefix: flag byte ${flag} (0 or 1 expected)`,
-    };
+/**
+ * A message prefix, read whole from one chunk or gathered over several: the part both readers
+ * below share (fields rather than a result object: this runs for every message).
+ */
+class PrefixReader {
+  private head: Buffer | undefined;
+  /** Prefix bytes gathered so far: 0 between messages, and again once a prefix is complete. */
+  filled = 0;
+  flag = 0;
+  length = 0;
+
+  /**
+   * Takes prefix bytes from `chunk` at `pos` and returns the position after them. The prefix is
+   * complete (flag, length) unless `filled` is above 0 afterwards (the chunk ended inside it).
+   */
+  take(chunk: Buffer, pos: number): number {
+    const end = chunk.length;
+    if (this.filled === 0 && end - pos >= PREFIX_BYTES) {
+      this.flag = chunk[pos] as number;
+      this.length = chunk.readUInt32BE(pos + 1);
+      return pos + PREFIX_BYTES;
+    }
+    this.head ??= Buffer.allocUnsafe(PREFIX_BYTES);
+    const n = Math.min(PREFIX_BYTES - this.filled, end - pos);
+    chunk.copy(this.head, this.filled, pos, pos + n);
+    this.filled += n;
+    if (this.filled === PREFIX_BYTES) {
+      this.filled = 0;
+      this.flag = this.head[0] as number;
+      this.length = this.head.readUInt32BE(1);
+    }
+    return pos + n;
   }
-  if (length > maxBytes) {
-    return {
-      code: Status.RESOURCE_EXHAUSTED,
-      details: `message of ${length} bytes is over the ${maxBytes}-byte limit`,
-    };
+
+  /** The error for a bad flag or a length over the limit; undefined when the prefix is fine. */
+  check(maxBytes: number): FrameError | undefined {
+    const { flag, length } = this;
+    if (flag > 1) {
+      return {
+        code: Status.INTERNAL,
+        details: `malformed gRPC message prefix: flag byte ${flag} (0 or 1 expected)`,
+      };
+    }
+    if (length > maxBytes) {
+      return {
+        code: Status.RESOURCE_EXHAUSTED,
+        details: `message of ${length} bytes is over the ${maxBytes}-byte limit`,
+      };
+    }
+    return undefined;
   }
-  return undefined;
 }
 
 /** Receives the messages a MessageReader finds (the reader's owner, so no closure per call). */
@@ -64,8 +100,7 @@ export interface MessageSink {
  * (no copy); one spread over chunks is gathered into a buffer of its exact size.
  */
 export class MessageReader {
-  private head: Buffer | undefined;
-  private headFilled = 0;
+  private readonly prefix = new PrefixReader();
   private body: Buffer | undefined;
   private bodyFilled = 0;
   private compressed = false;
@@ -74,7 +109,7 @@ export class MessageReader {
 
   /** True while a message has begun but not ended (a stream ending now was cut short). */
   get partial(): boolean {
-    return this.headFilled > 0 || this.body !== undefined;
+    return this.prefix.filled > 0 || this.body !== undefined;
   }
 
   /** Feeds one chunk; returns the first framing error (the stream is unusable after it). */
@@ -94,25 +129,11 @@ export class MessageReader {
         }
         continue;
       }
-      let flag: number;
-      let length: number;
-      if (this.headFilled === 0 && end - pos >= PREFIX_BYTES) {
-        flag = chunk[pos] as number;
-        length = chunk.readUInt32BE(pos + 1);
-        pos += PREFIX_BYTES;
-      } else {
-        this.head ??= Buffer.allocUnsafe(PREFIX_BYTES);
-        const n = Math.min(PREFIX_BYTES - this.headFilled, end - pos);
-        chunk.copy(this.head, this.headFilled, pos, pos + n);
-        this.headFilled += n;
-        pos += n;
-        if (this.headFilled < PREFIX_BYTES) return undefined;
-        this.headFilled = 0;
-        flag = this.head[0] as number;
-        length = this.head.readUInt32BE(1);
-      }
-      const bad = checkPrefix(flag, length, this.maxBytes);
+      pos = this.prefix.take(chunk, pos);
+      if (this.prefix.filled > 0) return undefined;
+      const bad = this.prefix.check(this.maxBytes);
       if (bad) return bad;
+      const { flag, length } = this.prefix;
       this.compressed = flag === 1;
       if (end - pos >= length) {
         const message = chunk.subarray(pos, pos + length);
@@ -129,7 +150,7 @@ export class MessageReader {
   /** What was cut short, for the status of a stream that ended inside a message. */
   describePartial(): string {
     if (this.body) return `stream ended inside a message (${this.bodyFilled} of ${this.body.length} bytes)`;
-    return `stream ended inside a message prefix (${this.headFilled} of ${PREFIX_BYTES} bytes)`;
+    return `stream ended inside a message prefix (${this.prefix.filled} of ${PREFIX_BYTES} bytes)`;
   }
 }
 
@@ -148,8 +169,7 @@ export interface PieceSink {
  * same way and hands over the bytes behind it chunk by chunk, without gathering them.
  */
 export class MessagePieceReader {
-  private head: Buffer | undefined;
-  private headFilled = 0;
+  private readonly prefix = new PrefixReader();
   /** Bytes of the current message still to come; -1 between messages. */
   private left = -1;
   private length = 0;
@@ -157,7 +177,7 @@ export class MessagePieceReader {
   constructor(private readonly maxBytes: number) {}
 
   get partial(): boolean {
-    return this.headFilled > 0 || this.left >= 0;
+    return this.prefix.filled > 0 || this.left >= 0;
   }
 
   push(chunk: Buffer, sink: PieceSink): FrameError | undefined {
@@ -172,25 +192,11 @@ export class MessagePieceReader {
         if (this.left === 0) this.endMessage(sink);
         continue;
       }
-      let flag: number;
-      let length: number;
-      if (this.headFilled === 0 && end - pos >= PREFIX_BYTES) {
-        flag = chunk[pos] as number;
-        length = chunk.readUInt32BE(pos + 1);
-        pos += PREFIX_BYTES;
-      } else {
-        this.head ??= Buffer.allocUnsafe(PREFIX_BYTES);
-        const n = Math.min(PREFIX_BYTES - this.headFilled, end - pos);
-        chunk.copy(this.head, this.headFilled, pos, pos + n);
-        this.headFilled += n;
-        pos += n;
-        if (this.headFilled < PREFIX_BYTES) return undefined;
-        this.headFilled = 0;
-        flag = this.head[0] as number;
-        length = this.head.readUInt32BE(1);
-      }
-      const bad = checkPrefix(flag, length, this.maxBytes);
+      pos = this.prefix.take(chunk, pos);
+      if (this.prefix.filled > 0) return undefined;
+      const bad = this.prefix.check(this.maxBytes);
       if (bad) return bad;
+      const { flag, length } = this.prefix;
       this.length = length;
       this.left = length;
       sink.onMessageStart(length, flag === 1);
@@ -207,6 +213,6 @@ export class MessagePieceReader {
   describePartial(): string {
     if (this.left >= 0)
       return `stream ended inside a message (${this.length - this.left} of ${this.length} bytes)`;
-    return `stream ended inside a message prefix (${this.headFilled} of ${PREFIX_BYTES} bytes)`;
+    return `stream ended inside a message prefix (${this.prefix.filled} of ${PREFIX_BYTES} bytes)`;
   }
 }
