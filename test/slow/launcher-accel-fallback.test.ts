@@ -20,7 +20,11 @@ import { isQemu } from "../../launcher/vm/state.js";
 import { statePaths } from "../../launcher/paths.js";
 import { criTlsFor } from "../../launcher/vm/cri.js";
 import { criClient } from "../harness/cri-client.js";
-import { freePort } from "../harness/ports.js";
+import {
+  freeTestGuestPorts,
+  testGuestArgs,
+  type TestGuestPorts,
+} from "../launcher-support/test-guest-args.js";
 import { buildTestGuest } from "../guest/build.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -55,36 +59,18 @@ exec ${realQemu} "\${args[@]}" -S
 
 interface Vm {
   dir: string;
-  ports: { ssh: number; cri: number; stream: number };
+  ports: TestGuestPorts;
   args: string[];
   env: Record<string, string>;
 }
 
 async function vm(name: string, mode: Mode, env: Record<string, string> = {}): Promise<Vm> {
   const dir = path.join(tmp, name);
-  const ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
+  const ports = await freeTestGuestPorts();
   return {
     dir,
     ports,
-    args: [
-      ...["--image-dir", path.join(dir, "img"), "--bare-kernel", "--memory", "1G"],
-      ...[
-        "--ssh-port",
-        String(ports.ssh),
-        "--cri-port",
-        String(ports.cri),
-        "--stream-port",
-        String(ports.stream),
-      ],
-      ...["--set", `RIMD_ARTIFACT_URL=file://${guestDir}`, "--set", "DEFAULT_RIMD_KERNEL_FILENAME=vmlinux"],
-      ...[
-        "--set",
-        "DEFAULT_RIMD_IMAGE_FILENAME=initramfs.cpio",
-        "--set",
-        `DIR_K3S_VAR=${path.join(dir, "k3s")}`,
-      ],
-      ...["--set", `HYDRA_BOOT_WATCHDOG=${WATCHDOG_S}`],
-    ],
+    args: [...testGuestArgs(dir, guestDir, ports), "--set", `HYDRA_BOOT_WATCHDOG=${WATCHDOG_S}`],
     env: { PATH: `${path.join(tmp, "bin")}:${process.env.PATH ?? ""}`, HYDRA_TEST_KVM: mode, ...env },
   };
 }

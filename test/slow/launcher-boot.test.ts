@@ -12,7 +12,11 @@ import { statePaths } from "../../launcher/paths.js";
 import { criTlsFor } from "../../launcher/vm/cri.js";
 import { portFree } from "../../launcher/vm/health.js";
 import { criClient } from "../harness/cri-client.js";
-import { freePort } from "../harness/ports.js";
+import {
+  freeTestGuestPorts,
+  testGuestArgs,
+  type TestGuestPorts,
+} from "../launcher-support/test-guest-args.js";
 import { buildTestGuest } from "../guest/build.js";
 
 const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -21,7 +25,7 @@ const CLI = path.join(REPO, "launcher/cli.ts");
 const SECRET = "never-on-argv-7f3a";
 
 let tmp: string;
-let ports: { ssh: number; cri: number; stream: number };
+let ports: TestGuestPorts;
 let baseArgs: string[];
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
@@ -40,28 +44,10 @@ function pidOf(): number {
 beforeAll(async () => {
   const guest = await buildTestGuest({ log: () => {} });
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hydra-lb-"));
-  ports = { ssh: await freePort(), cri: await freePort(), stream: await freePort() };
+  ports = await freeTestGuestPorts();
   await execa("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(tmp, "id_test")]);
   baseArgs = [
-    "--image-dir",
-    path.join(tmp, "img"),
-    "--bare-kernel",
-    "--ssh-port",
-    String(ports.ssh),
-    "--cri-port",
-    String(ports.cri),
-    "--stream-port",
-    String(ports.stream),
-    "--memory",
-    "1G",
-    "--set",
-    `RIMD_ARTIFACT_URL=file://${guest.dir}`,
-    "--set",
-    "DEFAULT_RIMD_KERNEL_FILENAME=vmlinux",
-    "--set",
-    "DEFAULT_RIMD_IMAGE_FILENAME=initramfs.cpio",
-    "--set",
-    `DIR_K3S_VAR=${path.join(tmp, "k3s")}`,
+    ...testGuestArgs(tmp, guest.dir, ports),
     "--set",
     `VM_SSH_KEY_FILENAME=${path.join(tmp, "id_test.pub")}`,
   ];
