@@ -94,3 +94,24 @@ function promisify(client: grpc.Client): Record<string, CallFn> {
     },
   });
 }
+
+/**
+ * Version at `target` with these credentials: the runtime's name, or the gRPC error as
+ * "CODE: details" (for tests of who gets an answer and who does not).
+ */
+export async function runtimeNameOrError(
+  target: string,
+  tls?: CriClientTls,
+  deadlineMs = 10_000,
+): Promise<string> {
+  const c = criClient(target, tls);
+  try {
+    const v = await (c.runtime.Version as CallFn)({ version: "v1" }, { deadlineMs });
+    return String(v.runtime_name);
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    return `${grpc.status[e.code]}: ${e.details}`;
+  } finally {
+    c.close();
+  }
+}

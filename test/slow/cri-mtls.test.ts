@@ -9,7 +9,6 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { statePaths } from "../../launcher/paths.js";
 import { CRI_TLS } from "../../launcher/tunables.js";
@@ -19,7 +18,7 @@ import { bringUp, createStateDir, stackLayout, type Stack } from "../../demo/sta
 import { createStepper } from "../../demo/steps.js";
 import { Teardown } from "../../demo/teardown.js";
 import { launcher, vmDown, vmStatus, vmUp } from "../../demo/vm.js";
-import { criClient, type CallFn, type CriClientTls } from "../harness/cri-client.js";
+import { runtimeNameOrError, type CallFn, type CriClientTls } from "../harness/cri-client.js";
 import { podSandboxConfig } from "../harness/cri-objects.js";
 import { REPO_ROOT } from "../fixtures/oci-images.js";
 
@@ -28,18 +27,8 @@ const log = (line: string) => console.log(line);
 const PROBE = path.join(REPO_ROOT, "test/fixtures/unprivileged-cri-probe.mjs");
 
 /** Version on the VM's forwarded CRI port with these credentials: "containerd" or the gRPC error. */
-async function versionWith(port: number, tls?: CriClientTls): Promise<string> {
-  const c = criClient(`127.0.0.1:${port}`, tls);
-  try {
-    const v = await (c.runtime.Version as CallFn)({ version: "v1" }, { deadlineMs: 10_000 });
-    return String(v.runtime_name);
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return `${grpc.status[e.code]}: ${e.details}`;
-  } finally {
-    c.close();
-  }
-}
+const versionWith = (port: number, tls?: CriClientTls): Promise<string> =>
+  runtimeNameOrError(`127.0.0.1:${port}`, tls);
 
 describe("the VM's CRI port answers only the launcher's client certificate", () => {
   const teardown = new Teardown();
