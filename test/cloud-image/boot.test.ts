@@ -8,7 +8,6 @@
 // (with that certificate, and a host containerd as the default runtime), its log line is read on
 // the host through the 9p share, and `down`.
 // Minutes under TCG: `npm run test:cloud-image`, not part of `npm test`.
-import * as grpc from "@grpc/grpc-js";
 import { execa } from "execa";
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -24,7 +23,13 @@ import { shimTlsSettings } from "../../launcher/tls/describe.js";
 import { criTlsFor } from "../../launcher/vm/cri.js";
 import { ensureTestImages, PAUSE_IMAGE } from "../fixtures/oci-images.js";
 import { startContainerd, type ContainerdInstance } from "../harness/containerd.js";
-import { criClient, type CallFn, type CriClient, type CriClientTls } from "../harness/cri-client.js";
+import {
+  criClient,
+  runtimeNameOrError,
+  type CallFn,
+  type CriClient,
+  type CriClientTls,
+} from "../harness/cri-client.js";
 import { busyboxContainerConfig, kubeletPodLogDir, podSandboxConfig } from "../harness/cri-objects.js";
 import { processAlive } from "../harness/host-cleanup.js";
 import { freePort } from "../harness/ports.js";
@@ -91,66 +96,33 @@ function launcher(args: string[], onLine?: (line: string) => void) {
   return child;
 }
 
-/** A command in the guest over the launcher's forward, as VM_USERNAME (passwordless sudo). */
-async function guest(command: string, input?: string): Promise<string> {
-  const args = [
-    "-i",
-    ctx.sshKey,
-    "-p",
-    String(ctx.ports.ssh),
-    "-o",
-    "BatchMode=yes",
-    "-o",
-    "StrictHostKeyChecking=no",
-    "-o",
-    "UserKnownHostsFile=/dev/null",
-    "-o",
-    "LogLevel=ERROR",
+/** ssh's argv for a command in the guest over the launcher's forward, as VM_USERNAME (passwordless sudo). */
+function sshArgs(command: string): string[] {
+  return [
+    ...["-i", ctx.sshKey, "-p", String(ctx.ports.ssh), "-o", "BatchMode=yes"],
+    ...["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
     "vm-user@127.0.0.1",
     command,
   ];
-  const r = await execa("ssh", args, { reject: false, input });
+}
+
+/** A command in the guest; its output. */
+async function guest(command: string, input?: string): Promise<string> {
+  const r = await execa("ssh", sshArgs(command), { reject: false, input });
   if (r.exitCode !== 0) throw new Error(`guest: ${command}: exit ${r.exitCode}: ${String(r.stderr)}`);
   return String(r.stdout);
 }
 
 /** Version on the VM's forwarded CRI port with these credentials: "containerd" or the gRPC error. */
-async function criVersion(tls?: CriClientTls): Promise<string> {
-  const c = criClient(`127.0.0.1:${ctx.ports.cri}`, tls);
-  try {
-    const v = await (c.runtime.Version as CallFn)({ version: "v1" }, { deadlineMs: 30_000 });
-    return String(v.runtime_name);
-  } catch (err) {
-    const e = err as grpc.ServiceError;
-    return `${grpc.status[e.code]}: ${e.details}`;
-  } finally {
-    c.close();
-  }
-}
+const criVersion = (tls?: CriClientTls): Promise<string> =>
+  runtimeNameOrError(`127.0.0.1:${ctx.ports.cri}`, tls, 30_000);
 
 /** An image tarball into the guest's containerd (k8s.io namespace), streamed over ssh. */
 async function importImage(tarball: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const ssh = spawn(
-      "ssh",
-      [
-        "-i",
-        ctx.sshKey,
-        "-p",
-        String(ctx.ports.ssh),
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=no",
-        "-o",
-        "UserKnownHostsFile=/dev/null",
-        "-o",
-        "LogLevel=ERROR",
-        "vm-user@127.0.0.1",
-        "sudo ctr -n k8s.io images import -",
-      ],
-      { stdio: ["pipe", "ignore", "inherit"] },
-    );
+    const ssh = spawn("ssh", sshArgs("sudo ctr -n k8s.io images import -"), {
+      stdio: ["pipe", "ignore", "inherit"],
+    });
     ssh.stdin.on("error", reject); // ssh gone early: its exit code tells why
     createReadStream(tarball).pipe(ssh.stdin);
     ssh.on("error", reject);
