@@ -9,7 +9,7 @@ import { statePaths } from "../../launcher/paths.js";
 import { testHost } from "../../test/launcher-support/host.js";
 import { parseConfig } from "../../shim/config/load.js";
 import { SHIM_NODE_FLAGS } from "../../shim/constants.js";
-import { FIXTURES, TestNode, type Entry } from "./test-support/node.js";
+import { FIXTURES, TestNode, type Entry } from "../../test/installer-support/node.js";
 
 const K3S_UNIT = "etc/systemd/system/k3s.service";
 const DROP_IN = "etc/rancher/k3s/config.yaml.d/90-hydra-shim.yaml";

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { k3sFlag, kubeletFlagValue, mergeK3sConfig, renderK3sDropIn, sortDropIns } from "./k3s-config.js";
 import { execStartArgs, flagValues, k3sBinaryOf } from "./k3s-unit.js";
 import { SHIM_ENDPOINT } from "./layout.js";
-import { FIXTURES } from "./test-support/node.js";
+import { FIXTURES } from "../../test/installer-support/node.js";
 
 const DEFAULT = "unix:///run/k3s/containerd/containerd.sock";
 

@@ -9,7 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { payloadId } from "./payload-id.js";
-import { TestNode, makePayload } from "./test-support/node.js";
+import { TestNode, makePayload } from "../../test/installer-support/node.js";
 
 let node: TestNode;
 let work: string;

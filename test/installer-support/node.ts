@@ -16,11 +16,11 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runInstallCli, type CliIo } from "../cli.js";
-import { LAUNCHER_TLS_DIR } from "../layout.js";
-import type { CommandResult } from "../runner.js";
+import { runInstallCli, type CliIo } from "../../deploy/installer/cli.js";
+import { LAUNCHER_TLS_DIR } from "../../deploy/installer/layout.js";
+import type { CommandResult } from "../../deploy/installer/runner.js";
 
-export const FIXTURES = fileURLToPath(new URL("../../../test/fixtures/k3s/", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../fixtures/k3s/", import.meta.url));
 
 export interface Entry {
   kind: "file" | "dir" | "link";
