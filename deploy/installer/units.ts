@@ -96,7 +96,8 @@ RestartSec=2s
 ExecStartPre=/bin/rm -f ${SHIM_SOCKET}
 ExecStart=${spec.shimBin} --config ${SHIM_CONFIG_FILE}
 # systemctl reload: the backend map and rotated TLS files, without dropping calls (docs/security.md).
-ExecReload=/bin/kill -HUP $MAINPID
+# The shell's own kill: a minimal node has no procps (/bin/kill).
+ExecReload=/bin/sh -c 'kill -HUP "$MAINPID"'
 ExecStopPost=/bin/rm -f ${SHIM_SOCKET}
 `;
 }
