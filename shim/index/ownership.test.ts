@@ -32,9 +32,9 @@ describe("OwnershipIndex bookkeeping", () => {
     ix.recordSandbox("s1", "b", "uid");
     ix.recordSandbox("s1", "b", "uid");
     ix.recordSandbox("s2", "b", "uid");
-    ix.forgetSandbox("s1");
+    expect(ix.forgetSandbox("s1")).toBeUndefined(); // the pod still has s2
     expect(ix.podOwner("uid")?.name).toBe("b");
-    ix.forgetSandbox("s2");
+    expect(ix.forgetSandbox("s2")).toBe("uid"); // its last sandbox: the pod is gone
     expect(ix.podOwner("uid")).toBeUndefined();
     expect(ix.sizes()).toEqual({ sandboxes: 0, containers: 0, pods: 0 });
   });

@@ -75,18 +75,19 @@ export class OwnershipIndex {
     this.uidSandboxes.set(podUid, (this.uidSandboxes.get(podUid) ?? 0) + 1);
   }
 
-  /** Forgets the pod UID of a sandbox once no other known sandbox carries it. */
-  private dropUid(sandboxId: string): void {
+  /** Forgets the pod UID of a sandbox once no other known sandbox carries it; returns it then. */
+  private dropUid(sandboxId: string): string | undefined {
     const uid = this.sandboxUids.get(sandboxId);
-    if (uid === undefined) return;
+    if (uid === undefined) return undefined;
     this.sandboxUids.delete(sandboxId);
     const left = (this.uidSandboxes.get(uid) ?? 1) - 1;
     if (left > 0) {
       this.uidSandboxes.set(uid, left);
-    } else {
-      this.uidSandboxes.delete(uid);
-      this.pods.delete(uid);
+      return undefined;
     }
+    this.uidSandboxes.delete(uid);
+    this.pods.delete(uid);
+    return uid;
   }
 
   recordContainer(id: string, backend: string, sandboxId: string): void {
@@ -108,15 +109,17 @@ export class OwnershipIndex {
     this.containers.set(id, group);
   }
 
-  forgetSandbox(id: string): void {
+  /** Returns the sandbox's pod UID when no other known sandbox of that pod is left (the pod is gone). */
+  forgetSandbox(id: string): string | undefined {
     this.sandboxes.delete(id);
-    this.dropUid(id);
+    const podGone = this.dropUid(id);
     for (const byId of this.groups.values()) {
       const group = byId.get(id);
       if (!group) continue;
       for (const cid of group.ids) this.containers.delete(cid);
       byId.delete(id);
     }
+    return podGone;
   }
 
   forgetContainer(id: string): void {

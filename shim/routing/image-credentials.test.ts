@@ -17,6 +17,17 @@ describe("ImageCredentials", () => {
     expect(JSON.stringify({ c })).not.toContain('A"');
   });
 
+  it("forgets a pod's credentials, every image of it, and only that pod's", () => {
+    const c = new ImageCredentials();
+    c.remember("pod-a", "busybox", auth("A"));
+    c.remember("pod-a", "nginx", auth("A2"));
+    c.remember("pod-ab", "busybox", auth("AB"));
+    c.forgetPod("pod-a");
+    expect(c.recall("pod-a", "busybox", "nginx")).toBeUndefined();
+    expect(c.recall("pod-ab", "busybox")?.toString()).toBe("AB");
+    expect(c.size).toBe(1);
+  });
+
   it("keeps a copy, and forgets the oldest beyond its cap", () => {
     const c = new ImageCredentials(2);
     const buf = auth("X");

@@ -6,7 +6,8 @@ import { MAX_POD_IMAGE_CREDENTIALS } from "../constants.js";
 import { normalizeRef } from "../images/refs.js";
 
 // The kubelet pulls "busybox:latest" where the pod says "busybox": both name one image.
-const key = (podUid: string, image: string): string => `${podUid}\u0000${normalizeRef(image)}`;
+const podPrefix = (podUid: string): string => `${podUid}\u0000`;
+const key = (podUid: string, image: string): string => `${podPrefix(podUid)}${normalizeRef(image)}`;
 
 export class ImageCredentials {
   private readonly byPodImage = new Map<string, Buffer>();
@@ -33,6 +34,12 @@ export class ImageCredentials {
       if (auth) return auth;
     }
     return undefined;
+  }
+
+  /** The pod is gone (its last sandbox removed): its credentials go too. */
+  forgetPod(podUid: string): void {
+    const prefix = podPrefix(podUid);
+    for (const k of this.byPodImage.keys()) if (k.startsWith(prefix)) this.byPodImage.delete(k);
   }
 
   /** For logs and tests: how many (pod, image) pairs have credentials; never the credentials. */

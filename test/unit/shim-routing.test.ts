@@ -115,6 +115,21 @@ describe("pods by runtime handler", () => {
     }
   });
 
+  it("keeps a pod's registry credentials until its last sandbox is removed", async () => {
+    const b = await runPod("b", "nelly");
+    await cri.image.PullImage!({
+      image: { image: "private:1", runtime_handler: "nelly" },
+      auth: { username: "u", password: "secret" },
+      sandbox_config: b.config,
+    });
+    const credentials = shim.shim!.services.credentials;
+    expect(credentials.recall("uid-b", "private:1")).toBeDefined();
+    await cri.runtime.StopPodSandbox!({ pod_sandbox_id: b.id });
+    expect(credentials.size).toBe(1); // stopped, not removed: the pod's next sandbox may still pull
+    await cri.runtime.RemovePodSandbox!({ pod_sandbox_id: b.id });
+    expect(credentials.size).toBe(0);
+  });
+
   it("does not pull again when the image is already on the backend", async () => {
     const b = await runPod("b", "nelly");
     nelly.images.set("busybox:1", { id: "sha256:x", repo_tags: ["busybox:1"] });

@@ -42,7 +42,10 @@ export const byPodSandbox = (opts: ByOwnerOptions = {}): UnaryStrategy =>
 export const byContainer = (opts: ByOwnerOptions = {}): UnaryStrategy =>
   byOwner("container", "container_id", opts);
 
-export const forgetSandbox = (id: string, _owner: Backend, s: ShimServices): void =>
-  s.index.forgetSandbox(id);
+/** After RemovePodSandbox: the pod's registry credentials go with its last sandbox. */
+export const forgetSandbox = (id: string, _owner: Backend, s: ShimServices): void => {
+  const podGone = s.index.forgetSandbox(id);
+  if (podGone !== undefined) s.credentials.forgetPod(podGone);
+};
 export const forgetContainer = (id: string, _owner: Backend, s: ShimServices): void =>
   s.index.forgetContainer(id);
