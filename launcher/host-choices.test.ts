@@ -137,7 +137,7 @@ describe("an Arm Linux host", () => {
     expect(await main(["config", "--json"], {}, host)).toBe(EXIT.ok);
     const c = JSON.parse(stdout) as Record<string, string>;
     expect(c.KVM_ARCH).toBe("aarch64");
-    expect(c.KERNEL_VERSION).toBe("linux-image-6.12.12+bpo-arm64");
+    expect(c.KERNEL_VERSION).toBe("linux-image-arm64/bookworm-backports");
     expect(c.DEFAULT_IMAGE).toBe("debian-12-genericcloud-arm64-20250316-2053.qcow2");
     expect(c.KVM_BIOS).toBe("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
   });

@@ -37,7 +37,7 @@ describe("defaults", () => {
     expect(c.DEFAULT_DIR_IMAGE).toBe("/work/image");
     expect(c.DEFAULT_IMAGE).toBe("debian-12-genericcloud-amd64-20250316-2053.qcow2");
     expect(c.DEFAULT_IMAGE_SOURCE_URL).toBe("https://cloud.debian.org/images/cloud/bookworm/20250316-2053/");
-    expect(c.KERNEL_VERSION).toBe("linux-image-6.12.12+bpo-amd64");
+    expect(c.KERNEL_VERSION).toBe("linux-image-amd64/bookworm-backports");
     expect(c.KVM_MACHINE_TYPE).toBe("pc");
     expect(c.DEFAULT_RIMD_ARTIFACT_FILENAME).toBe("artifacts.zip");
     expect(c.DEFAULT_RIMD_KERNEL_FILENAME).toBe("final_artifact/Image.gz");
@@ -71,7 +71,7 @@ describe("defaults", () => {
     const arm = loadConfig({ host: testHost(), env: { KVM_ARCH: "arm64" } }).config;
     expect(arm.KVM_ARCH).toBe("aarch64");
     expect(arm.KVM_MACHINE_TYPE).toBe("virt");
-    expect(arm.KERNEL_VERSION).toBe("linux-image-6.12.12+bpo-arm64");
+    expect(arm.KERNEL_VERSION).toBe("linux-image-arm64/bookworm-backports");
     expect(arm.DEFAULT_IMAGE).toBe("debian-12-genericcloud-arm64-20250316-2053.qcow2");
     expect(arm.KVM_BIOS).toBe("/usr/share/qemu-efi-aarch64/QEMU_EFI.fd");
     const x86OnArm = loadConfig({

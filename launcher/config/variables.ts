@@ -96,18 +96,27 @@ export const VARIABLES = {
   }),
   DEFAULT_KERNEL_VERSION: v({
     schema: text,
-    default: "6.12.12+bpo",
-    meaning: "Kernel version cloud-init installs in the cloud image",
-    status: "supported",
+    // The seed's 6.12.12+bpo left Debian's mirrors (backports keep current kernels only); a pinned
+    // version that apt cannot find makes cloud-init install nothing at all, containerd included.
+    default: "",
+    meaning:
+      "Kernel version cloud-init installs in the cloud image (empty: the current bookworm-backports kernel)",
+    status: "changed",
     note:
-      "that package is no longer on Debian's mirrors (backports keep current kernels only), and apt then installs nothing: " +
-      "set KERNEL_VERSION, e.g. linux-image-amd64/bookworm-backports; a full kernel, not -cloud-: the cloud flavour has no 9p",
+      "default was 6.12.12+bpo, which is no longer on Debian's mirrors (apt then installed nothing, containerd included): " +
+      "now the backports kernel of the day; a version set here must still be on the mirror",
   }),
   KERNEL_VERSION: v({
     schema: text,
-    default: (_h, get) => `linux-image-${get("DEFAULT_KERNEL_VERSION")}-${guest(get).debArch}`,
-    defaultDoc: "linux-image-${DEFAULT_KERNEL_VERSION}-${ARCH}",
-    meaning: "Full kernel package name to install if a different kernel is required (empty: none)",
+    default: (_h, get) => {
+      const arch = guest(get).debArch;
+      const version = get("DEFAULT_KERNEL_VERSION");
+      return version ? `linux-image-${version}-${arch}` : `linux-image-${arch}/bookworm-backports`;
+    },
+    defaultDoc:
+      "linux-image-${ARCH}/bookworm-backports, or linux-image-${DEFAULT_KERNEL_VERSION}-${ARCH} when set",
+    meaning:
+      "Full kernel package name to install if a different kernel is required (empty: none); a full kernel, not -cloud-: the cloud flavour has no 9p",
     status: "supported",
   }),
   DEFAULT_DIR_IMAGE: v({
