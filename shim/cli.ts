@@ -124,6 +124,7 @@ export async function runCli(args: string[], io: CliIo = defaultIo): Promise<num
     if (v["check-config"] && !v.config) throw new UsageError("--check-config needs --config FILE");
     const config = await resolveConfig(v, !v["check-config"]);
     if (v["check-config"]) {
+      for (const w of config.warnings) io.err(`hydra-shim: warning: ${w}\n`);
       io.out(`${JSON.stringify(config, null, 2)}\n`);
       return EXIT.ok;
     }
