@@ -194,11 +194,12 @@ describe("the VM's CRI port answers only the launcher's client certificate", () 
       await vmUp(stack.vm, (line) => log(`launcher: ${line}`));
       hup();
       await nellyAnswers();
-      // the client certificate the launcher holds now answers; the one before the rotation is gone
+      // the launcher's new client certificate answers the guest, which now trusts only the new CA
       expect(await versionWith(port(), mine())).toBe("containerd");
     } finally {
       polling = false;
       await poller;
+      // best effort: a failure above is the one to report; teardown removes the host containerd anyway
       await runtime.StopPodSandbox({ pod_sandbox_id: podId }).catch(() => undefined);
       await runtime.RemovePodSandbox({ pod_sandbox_id: podId }).catch(() => undefined);
     }
