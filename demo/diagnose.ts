@@ -4,14 +4,17 @@
 import { promises as fs } from "node:fs";
 import { statePaths } from "../launcher/paths.js";
 import type { Stack } from "./stack.js";
-import { vmShell } from "./vm.js";
+import { launcher } from "./vm.js";
 
 const TAIL_LINES = 40;
+/** A wedged guest must not hold the failure report (and the test's hook) for long. */
+const SSH_TIMEOUT_MS = 45_000;
 
 const GUEST_REPORT = [
   "echo '--- processes'; ps | grep -E 'containerd|socat|runc' | grep -v grep",
   "echo '--- listening'; netstat -ltn 2>/dev/null",
   "echo '--- memory'; free -m",
+  `echo '--- containerd.log: errors'; grep -E 'level=(error|fatal|panic)|^panic:' /var/log/containerd.log | tail -n ${TAIL_LINES}`,
   `echo '--- containerd.log'; tail -n ${TAIL_LINES} /var/log/containerd.log`,
   `echo '--- cri-proxy.log'; tail -n ${TAIL_LINES} /var/log/cri-proxy.log 2>/dev/null`,
   `echo '--- kernel'; dmesg | tail -n ${TAIL_LINES}`,
@@ -27,9 +30,9 @@ async function tail(file: string): Promise<string> {
 
 /** A report for a human reading a failure; never throws. */
 export async function diagnose(stack: Stack): Promise<string> {
-  const guest = await vmShell(stack.vm, GUEST_REPORT).catch(
-    (err: unknown) => `(ssh failed: ${(err as Error).message})`,
-  );
+  const ssh = ["ssh", "--", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", GUEST_REPORT];
+  const r = await launcher(stack.vm, ssh, undefined, SSH_TIMEOUT_MS);
+  const guest = r.exitCode === 0 ? r.stdout : `(ssh exited ${r.exitCode}: ${r.stderr.trim()})\n${r.stdout}`;
   return [
     `=== hydra-shim log ${stack.shim.logFile} (last ${TAIL_LINES} lines)`,
     await tail(stack.shim.logFile),

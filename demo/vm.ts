@@ -74,12 +74,14 @@ export async function launcher(
   s: VmSettings,
   args: string[],
   onLine: (line: string) => void = () => undefined,
+  timeoutMs?: number,
 ): Promise<LauncherRun> {
   const child = execa(process.execPath, ["--import", "tsx", PATHS.launcherCli, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...launcherEnv(s) },
     reject: false,
     stdin: "ignore",
+    ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
   });
   child.stderr.on("data", (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) onLine(line);
