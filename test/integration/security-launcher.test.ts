@@ -54,6 +54,35 @@ const BARE = {
   DEFAULT_RIMD_IMAGE_FILENAME: "initramfs.cpio",
 };
 
+/** `up`'s preparation of a bare-kernel VM in `state` (fake artifacts there); QEMU's argv as it would run. */
+async function prepareBareVm(
+  state: string,
+  env: Record<string, string>,
+  flags: Record<string, string> = {},
+): Promise<{ paths: ReturnType<typeof pathsFor>; argv: string }> {
+  const artifacts = path.join(state, "artifacts");
+  await mkdir(artifacts);
+  await writeFile(path.join(artifacts, "vmlinux"), "kernel");
+  await writeFile(path.join(artifacts, "initramfs.cpio"), "initrd");
+  const host = testHost({ cwd: state, home: state });
+  const loaded = loadConfig({
+    host,
+    env,
+    flags: {
+      ...BARE,
+      RIMD_ARTIFACT_URL: `file://${artifacts}`,
+      DEFAULT_DIR_IMAGE: path.join(state, "image"),
+      DISABLE_9P_KUBELET_MOUNTS: "1",
+      ...flags,
+    },
+  });
+  await prepare(loaded, host, quietReporter);
+  const argv = buildQemuArgs(qemuSpecFor(loaded.config, { rootfsPresent: false, daemonize: true }), TCG).join(
+    "\0",
+  );
+  return { paths: pathsFor(loaded.config), argv };
+}
+
 function leaks(text: string): string[] {
   const found = Object.entries(SECRETS)
     .filter(([, marker]) => text.includes(marker))
@@ -166,23 +195,7 @@ describe("credentials in the cloud-init seed and the guest settings", () => {
   it("no key set: a per-VM key pair (0600); only its public half reaches the guest, nothing reaches QEMU's argv", async () => {
     const state = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-key-"));
     try {
-      const artifacts = path.join(state, "artifacts");
-      await mkdir(artifacts);
-      await writeFile(path.join(artifacts, "vmlinux"), "kernel");
-      await writeFile(path.join(artifacts, "initramfs.cpio"), "initrd");
-      const host = testHost({ cwd: state, home: state });
-      const loaded = loadConfig({
-        host,
-        env: { ...SECRETS },
-        flags: {
-          ...BARE,
-          RIMD_ARTIFACT_URL: `file://${artifacts}`,
-          DEFAULT_DIR_IMAGE: path.join(state, "image"),
-          DISABLE_9P_KUBELET_MOUNTS: "1",
-        },
-      });
-      await prepare(loaded, host, quietReporter);
-      const paths = pathsFor(loaded.config);
+      const { paths, argv } = await prepareBareVm(state, { ...SECRETS });
       expect((await stat(paths.sshKey)).mode & 0o777).toBe(0o600);
       const privateKey = await readFile(paths.sshKey, "utf8");
       const publicKey = (await readFile(`${paths.sshKey}.pub`, "utf8")).trim();
@@ -190,10 +203,6 @@ describe("credentials in the cloud-init seed and the guest settings", () => {
       expect(guestEnv).toContain(publicKey);
       const body = privateKey.split("\n")[1]!;
       expect(guestEnv).not.toContain(body);
-      const argv = buildQemuArgs(
-        qemuSpecFor(loaded.config, { rootfsPresent: false, daemonize: true }),
-        TCG,
-      ).join("\0");
       expect(argv).not.toContain(body);
       expect(argv).not.toContain("id_ed25519");
       expect(leaks(argv + guestEnv)).toEqual([]);
@@ -289,34 +298,13 @@ describe("the VM's CRI credentials: no key on a command line, in output or where
   it("up's preparation: only the guest's own key reaches guest.env (0600), none reaches QEMU's argv or the seed's user-data", async () => {
     const state = await mkdtemp(path.join(os.tmpdir(), "hydra-sec-tls-"));
     try {
-      const artifacts = path.join(state, "artifacts");
-      await mkdir(artifacts);
-      await writeFile(path.join(artifacts, "vmlinux"), "kernel");
-      await writeFile(path.join(artifacts, "initramfs.cpio"), "initrd");
-      const host = testHost({ cwd: state, home: state });
-      const loaded = loadConfig({
-        host,
-        env: {},
-        flags: {
-          ...BARE,
-          RIMD_ARTIFACT_URL: `file://${artifacts}`,
-          DEFAULT_DIR_IMAGE: path.join(state, "image"),
-          DISABLE_9P_KUBELET_MOUNTS: "1",
-          VM_SSH_KEY_FILENAME: keyFile,
-        },
-      });
-      await prepare(loaded, host, quietReporter);
-      const paths = pathsFor(loaded.config);
+      const { paths, argv } = await prepareBareVm(state, {}, { VM_SSH_KEY_FILENAME: keyFile });
       const bodies = await keyBodies(paths.tls);
       const guestEnv = await readFile(paths.guestEnv, "utf8");
       expect((await stat(paths.guestEnv)).mode & 0o777).toBe(0o600);
       expect(guestEnv).toContain(bodies.server);
       expect(guestEnv).not.toContain(bodies.ca);
       expect(guestEnv).not.toContain(bodies.client);
-      const argv = buildQemuArgs(
-        qemuSpecFor(loaded.config, { rootfsPresent: false, daemonize: true }),
-        TCG,
-      ).join("\0");
       expect(leaked(bodies, argv)).toEqual([]);
       // the cloud image's seed: the guest's key on the volume (hydra-tls/), never in user-data
       const seed = renderCloudInit(
