@@ -4,7 +4,7 @@
 import { promises as fs } from "node:fs";
 import { statePaths } from "../launcher/paths.js";
 import type { Stack } from "./stack.js";
-import { launcher } from "./vm.js";
+import { vmShell } from "./vm.js";
 
 const TAIL_LINES = 40;
 /** A wedged guest must not hold the failure report (and the test's hook) for long. */
@@ -30,9 +30,9 @@ async function tail(file: string): Promise<string> {
 
 /** A report for a human reading a failure; never throws. */
 export async function diagnose(stack: Stack): Promise<string> {
-  const ssh = ["ssh", "--", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", GUEST_REPORT];
-  const r = await launcher(stack.vm, ssh, undefined, SSH_TIMEOUT_MS);
-  const guest = r.exitCode === 0 ? r.stdout : `(ssh exited ${r.exitCode}: ${r.stderr.trim()})\n${r.stdout}`;
+  const guest = await vmShell(stack.vm, GUEST_REPORT, SSH_TIMEOUT_MS).catch(
+    (err: unknown) => `(${(err as Error).message})`,
+  );
   return [
     `=== hydra-shim log ${stack.shim.logFile} (last ${TAIL_LINES} lines)`,
     await tail(stack.shim.logFile),

@@ -121,9 +121,10 @@ export async function vmStatus(s: VmSettings): Promise<VmStatusJson> {
   }
 }
 
-/** A command in the guest over the launcher's ssh forward. */
-export async function vmShell(s: VmSettings, command: string): Promise<string> {
-  const r = await launcher(s, ["ssh", "--", "-o", "BatchMode=yes", command]);
+/** A command in the guest over the launcher's ssh forward; `timeoutMs` bounds connect and run. */
+export async function vmShell(s: VmSettings, command: string, timeoutMs?: number): Promise<string> {
+  const bound = timeoutMs === undefined ? [] : ["-o", "ConnectTimeout=10"];
+  const r = await launcher(s, ["ssh", "--", "-o", "BatchMode=yes", ...bound, command], undefined, timeoutMs);
   if (r.exitCode !== 0)
     throw new SetupError(`ssh into the VM (${command}) exited ${r.exitCode}: ${r.stderr.trim()}`);
   return r.stdout;
