@@ -8,11 +8,11 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../config/load.js";
 import { pathsFor } from "../config/spec.js";
-import type { Reporter } from "../report.js";
 import { testHost } from "../../test/launcher-support/host.js";
 import { startFileServer, type TestServer } from "../../test/launcher-support/http-server.js";
 import { tempDir } from "../../test/launcher-support/tmp.js";
 import { prepare } from "./prepare.js";
+import { quietReporter } from "../../test/launcher-support/quiet-reporter.js";
 
 let server: TestServer;
 beforeEach(async () => {
@@ -21,14 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await server.close();
 });
-
-const quiet: Reporter = {
-  info() {},
-  warn() {},
-  debug() {},
-  error() {},
-  progress: () => ({ update() {}, done() {} }),
-};
 
 describe("prepare (cloud image)", () => {
   it("downloads once, builds the cidata ISO and overlay, rebuilds only what a change needs", async () => {
@@ -58,7 +50,7 @@ describe("prepare (cloud image)", () => {
 
     const first = load({});
     const paths = pathsFor(first.config);
-    await prepare(first, testHost({ cwd: dir }), quiet);
+    await prepare(first, testHost({ cwd: dir }), quietReporter);
     const iso = fs.readFileSync(paths.cidataIso);
     expect(iso.subarray(0x8028, 0x8028 + 6).toString()).toBe("cidata"); // primary volume id
     expect(fs.readFileSync(path.join(paths.cidataDir, "user-data"), "utf8")).toContain(
@@ -68,11 +60,11 @@ describe("prepare (cloud image)", () => {
     const disk1 = fs.statSync(paths.disk);
     const isoMtime = fs.statSync(paths.cidataIso).mtimeMs;
 
-    await prepare(load({}), testHost({ cwd: dir }), quiet); // same config: nothing rebuilt
+    await prepare(load({}), testHost({ cwd: dir }), quietReporter); // same config: nothing rebuilt
     expect(fs.statSync(paths.cidataIso).mtimeMs).toBe(isoMtime);
     expect(fs.statSync(paths.disk).ino).toBe(disk1.ino);
 
-    await prepare(load({ VM_HOSTNAME: "other" }), testHost({ cwd: dir }), quiet); // a change: new seed + disk
+    await prepare(load({ VM_HOSTNAME: "other" }), testHost({ cwd: dir }), quietReporter); // a change: new seed + disk
     expect(fs.readFileSync(path.join(paths.cidataDir, "meta-data"), "utf8")).toContain("other");
     expect(fs.statSync(paths.disk).ino).not.toBe(disk1.ino);
     expect(server.requests.filter((r) => r.path.endsWith(".gz"))).toHaveLength(1);
@@ -97,7 +89,7 @@ describe("prepare (cloud image)", () => {
         },
       });
     const paths = pathsFor(load().config);
-    await prepare(load(), testHost({ cwd: dir, home: dir }), quiet);
+    await prepare(load(), testHost({ cwd: dir, home: dir }), quietReporter);
     expect(fs.statSync(paths.sshKey).mode & 0o777).toBe(0o600);
     const pub = fs.readFileSync(`${paths.sshKey}.pub`, "utf8").trim();
     expect(pub).toMatch(/^ssh-ed25519 \S+ hydra-launcher@/);
@@ -106,7 +98,7 @@ describe("prepare (cloud image)", () => {
     expect(userData).toContain("lock_passwd: true");
     expect(userData).not.toContain("PRIVATE KEY");
     const disk = fs.statSync(paths.disk).ino;
-    await prepare(load(), testHost({ cwd: dir, home: dir }), quiet); // same key, same seed, same disk
+    await prepare(load(), testHost({ cwd: dir, home: dir }), quietReporter); // same key, same seed, same disk
     expect(fs.readFileSync(`${paths.sshKey}.pub`, "utf8").trim()).toBe(pub);
     expect(fs.statSync(paths.disk).ino).toBe(disk);
   });

@@ -19,23 +19,15 @@ import { SECRET_NAMES } from "../../launcher/config/variables.js";
 import { buildQemuArgs } from "../../launcher/qemu/args/index.js";
 import type { HostFeatures } from "../../launcher/qemu/spec.js";
 import { testHost } from "../launcher-support/host.js";
-import type { Reporter } from "../../launcher/report.js";
 import { passwordHash, prepare } from "../../launcher/vm/prepare.js";
 import { REPO_ROOT } from "../fixtures/oci-images.js";
+import { quietReporter } from "../launcher-support/quiet-reporter.js";
 
 const run = promisify(execFile);
 /** tsx's loader by path: the CLI runs in a temp dir where a bare "tsx" does not resolve. */
 const TSX_LOADER = pathToFileURL(path.join(REPO_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 const LAUNCHER = path.join(REPO_ROOT, "launcher/cli.ts");
 const TCG: HostFeatures = { accel: "tcg", qemuVersion: { major: 7, minor: 2, micro: 0 }, os: "linux" };
-
-const quietReporter: Reporter = {
-  info() {},
-  warn() {},
-  debug() {},
-  error() {},
-  progress: () => ({ update() {}, done() {} }),
-};
 
 /** A distinct marker per secret variable, so a failure names the one that leaked. */
 const SECRETS: Record<string, string> = Object.fromEntries(
